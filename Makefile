@@ -1,0 +1,62 @@
+# alpr-gateway — every task a developer or CI runs. `make demo` and `make test` install what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Debian packages: ffmpeg (camera ingest, clip encoding), mosquitto (integration broker),
+# GStreamer's RTSP server with Python bindings (test camera), DejaVu fonts (rendered plates).
+APT_PACKAGES := ffmpeg mosquitto python3-gi gir1.2-gst-rtsp-server-1.0 \
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+	gstreamer1.0-plugins-ugly gstreamer1.0-libav fonts-dejavu-core
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help deps apt-deps npm-deps check typecheck lint test test-unit test-integration demo bench soak clean
+
+help:
+	@echo "make demo   - install what is missing, run the gateway end to end on embedded defaults"
+	@echo "make test   - install what is missing, typecheck, lint, run every test"
+	@echo "make check  - typecheck and lint"
+	@echo "make bench  - run every benchmark"
+
+deps: apt-deps npm-deps
+
+apt-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+# npm ci when node_modules is missing or older than the lockfile.
+npm-deps: node_modules/.package-lock.json
+node_modules/.package-lock.json: package-lock.json package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+typecheck: npm-deps
+	npx tsc --noEmit -p tsconfig.json
+
+lint: npm-deps
+	npx eslint .
+
+check: typecheck lint
+
+test: deps check
+	npx vitest run
+
+test-unit: npm-deps
+	npx vitest run test/unit
+
+test-integration: deps
+	npx vitest run test/integration
+
+demo: deps
+	npm run --silent demo
+
+bench: deps
+	npm run --silent bench -- all
+
+soak: deps
+	@echo "no soak suites yet"
+
+clean:
+	rm -rf var

@@ -1,0 +1,169 @@
+/**
+ * Builds the gateway config from embedded defaults, an optional JSON file and environment
+ * variables (balena device/fleet variables), in that order of precedence, then validates it
+ * against the one schema. Environment strings are coerced on purpose, per variable.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type ZodError } from 'zod';
+import { configSchema, type ConfigInput, type GatewayConfig } from './schema.ts';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+type Coerce = (raw: string, name: string) => unknown;
+
+const str: Coerce = (raw) => raw;
+const int: Coerce = (raw, name) => {
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError([`${name}: expected an integer, got ${JSON.stringify(raw)}`]);
+  return Number(raw);
+};
+const num: Coerce = (raw, name) => {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError([`${name}: expected a number, got ${JSON.stringify(raw)}`]);
+  return n;
+};
+const bool: Coerce = (raw, name) => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError([`${name}: expected true/false, got ${JSON.stringify(raw)}`]);
+};
+/** `ALPR_CAMERAS`: a JSON array, or the shorthand `id=url;id=url`. */
+const cameras: Coerce = (raw, name) => {
+  const text = raw.trim();
+  if (text.startsWith('[')) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new ConfigError([`${name}: not valid JSON (${(err as Error).message})`]);
+    }
+  }
+  return text.split(';').filter((s) => s.trim() !== '').map((item, i) => {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new ConfigError([`${name}: item ${i + 1} ${JSON.stringify(item)} is not id=url`]);
+    return { id: item.slice(0, eq).trim(), url: item.slice(eq + 1).trim() };
+  });
+};
+
+/** Every environment variable the gateway reads, the config path it sets and its coercion. */
+export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: Coerce]>> = {
+  ALPR_DEVICE_ID: ['device.id', str],
+  ALPR_AGENCY: ['device.agency', str],
+  ALPR_SITE: ['device.site', str],
+  ALPR_FIRMWARE_VERSION: ['device.firmwareVersion', str],
+  ALPR_DATA_DIR: ['dataDir', str],
+  ALPR_CAMERAS: ['cameras', cameras],
+  ALPR_RECOGNIZER_KIND: ['recognizer.kind', str],
+  ALPR_RECOGNIZER_DET_MAX_SIDE: ['recognizer.detMaxSide', int],
+  ALPR_RECOGNIZER_THREADS: ['recognizer.threads', int],
+  ALPR_RECOGNIZER_IN_WORKER: ['recognizer.inWorker', bool],
+  ALPR_RECOGNIZER_MIN_CONFIDENCE: ['recognizer.minConfidence', num],
+  ALPR_HOTLIST_PATH: ['hotlist.path', str],
+  ALPR_MQTT_URL: ['mqtt.url', str],
+  ALPR_MQTT_USERNAME: ['mqtt.username', str],
+  ALPR_MQTT_PASSWORD: ['mqtt.password', str],
+  ALPR_MQTT_PROTOCOL_VERSION: ['mqtt.protocolVersion', int],
+  ALPR_TRACKING_EXPIRY_MS: ['tracking.expiryMs', int],
+  ALPR_LOG_LEVEL: ['log.level', str],
+};
+/** Read by the loader itself, not part of the schema. */
+export const ENV_CONFIG_FILE = 'ALPR_CONFIG_FILE';
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function setPath(target: Plain, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (!isPlain(next)) node[key] = {};
+    node = node[key] as Plain;
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
+export function mergeConfig(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isPlain(b) && isPlain(v) ? mergeConfig(b, v) : v;
+  }
+  return out;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
+  const out: Plain = {};
+  const problems: string[] = [];
+  for (const [name, raw] of Object.entries(env)) {
+    // An empty variable counts as unset: balena keeps variables that were cleared, with value ''.
+    if (!name.startsWith('ALPR_') || name === ENV_CONFIG_FILE || raw === undefined || raw === '') continue;
+    const spec = ENV_VARS[name];
+    if (!spec) {
+      problems.push(`${name}: unknown environment variable (known: ${Object.keys(ENV_VARS).join(', ')}, ${ENV_CONFIG_FILE})`);
+      continue;
+    }
+    try {
+      setPath(out, spec[0], spec[1](raw, name));
+    } catch (err) {
+      if (err instanceof ConfigError) problems.push(...err.problems);
+      else throw err;
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out;
+}
+
+export function readConfigFile(path: string): Plain {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${ENV_CONFIG_FILE}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`${path}: not valid JSON (${(err as Error).message})`]);
+  }
+  if (!isPlain(parsed)) throw new ConfigError([`${path}: expected a JSON object at the top level`]);
+  return parsed;
+}
+
+function describe(error: ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.join('.') : '(top level)';
+    return `${path}: ${issue.message}`;
+  });
+}
+
+export function parseConfig(input: ConfigInput | Plain): GatewayConfig {
+  const result = configSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(describe(result.error));
+  return result.data;
+}
+
+/** defaults < file (ALPR_CONFIG_FILE) < environment. */
+export function loadConfig(env: NodeJS.ProcessEnv, defaults: Plain = {}): GatewayConfig {
+  const file = env[ENV_CONFIG_FILE];
+  let merged = defaults;
+  if (file) merged = mergeConfig(merged, readConfigFile(file));
+  merged = mergeConfig(merged, configFromEnv(env));
+  return parseConfig(merged);
+}
+
+/** A short, stable fingerprint of the effective config (secrets excluded), stamped into detections. */
+export function configVersion(config: GatewayConfig): string {
+  const { mqtt, ...rest } = config;
+  const canonical = JSON.stringify({ ...rest, mqtt: { url: mqtt.url } }, (_k, v: unknown) =>
+    isPlain(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
+}

@@ -1,0 +1,146 @@
+/**
+ * The gateway's composition root: builds every part from the validated config and hands each a
+ * typed deps object. Run as a process (`npm run gateway`) or started in-process by the demo.
+ */
+import { readFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pino, type Logger } from 'pino';
+import { createFrameSource } from '../drivers/camera/index.ts';
+import { encodeJpeg } from '../models/image.ts';
+import { createRecognizer } from '../models/index.ts';
+import { ConfigError, configVersion, loadConfig } from './config/load.ts';
+import type { GatewayConfig } from './config/schema.ts';
+import { HitPublisher } from './delivery/hit-publisher.ts';
+import { MqttPublisher } from './delivery/mqtt-publisher.ts';
+import { HotlistError, parseHotlistCsv } from './hotlist/csv.ts';
+import { HotlistMatcher } from './hotlist/matcher.ts';
+import { createUuidV7 } from './ids.ts';
+import { Pipeline } from './pipeline.ts';
+import { DetectionStore } from './store/detection-store.ts';
+
+export interface RunningGateway {
+  readonly pipeline: Pipeline;
+  /** Graceful stop: cameras, open tracks flushed to the store, "offline" published, store closed. */
+  stop(): Promise<void>;
+}
+
+export async function loadHotlist(path: string): Promise<HotlistMatcher> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new HotlistError(path, [`cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+  }
+  return new HotlistMatcher(parseHotlistCsv(text, path));
+}
+
+export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
+  const address = { agency: config.device.agency, device: config.device.id };
+  const matcher = await loadHotlist(config.hotlist.path);
+  log.info({ entries: matcher.size, version: matcher.version }, 'hot list loaded');
+
+  await mkdir(config.dataDir, { recursive: true });
+  const store = new DetectionStore(join(config.dataDir, 'db'));
+  await store.open();
+
+  const cleanup: (() => Promise<void>)[] = [() => store.close()];
+  const undo = async (): Promise<void> => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    const recognizer = await createRecognizer({
+      kind: config.recognizer.kind,
+      inWorker: config.recognizer.inWorker,
+      detMaxSide: config.recognizer.detMaxSide,
+      threads: config.recognizer.threads,
+    });
+    cleanup.push(() => recognizer.close());
+
+    const mqtt = new MqttPublisher({
+      url: config.mqtt.url,
+      address,
+      protocolVersion: config.mqtt.protocolVersion,
+      log: log.child({ module: 'mqtt' }),
+      ...(config.mqtt.username ? { username: config.mqtt.username } : {}),
+      ...(config.mqtt.password ? { password: config.mqtt.password } : {}),
+    });
+    await mqtt.start(AbortSignal.timeout(30_000));
+    cleanup.push(() => mqtt.stop());
+    const hits = new HitPublisher(mqtt, address, Date.now, log.child({ module: 'delivery' }));
+    hits.listenForAcks();
+
+    const sources = config.cameras.map((camera) => createFrameSource(camera, log.child({ module: 'camera', cameraId: camera.id })));
+    const pipeline = new Pipeline({
+      sources,
+      recognizer,
+      matcher: () => matcher,
+      store,
+      hits,
+      log: log.child({ module: 'pipeline' }),
+      now: Date.now,
+      newId: createUuidV7(),
+      encodeJpeg: (image) => encodeJpeg(image, 80),
+      device: { id: config.device.id, site: config.device.site },
+      versions: { model: recognizer.modelVersion, firmware: config.device.firmwareVersion, config: configVersion(config) },
+      minConfidence: config.recognizer.minConfidence,
+      expiryMs: config.tracking.expiryMs,
+    });
+    pipeline.start();
+    log.info({ cameras: sources.map((s) => s.cameraId) }, 'gateway running');
+    let stopped: Promise<void> | undefined;
+    return {
+      pipeline,
+      stop: () => (stopped ??= (async () => {
+        await pipeline.stop();
+        await undo();
+        log.info(pipeline.stats, 'gateway stopped');
+      })()),
+    };
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+}
+
+/** Process entry: config from the environment, stop on SIGTERM/SIGINT, exit non-zero on a bad boot. */
+async function main(): Promise<void> {
+  let config: GatewayConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`alpr-gateway: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const log = pino({ level: config.log.level, base: { service: 'gateway', device: config.device.id } });
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway(config, log);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'gateway failed to start');
+    process.exitCode = err instanceof HotlistError ? 65 : 1;
+    return;
+  }
+  const shutdown = (signal: string): void => {
+    log.info({ signal }, 'stopping');
+    gateway.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err: (err as Error).message }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`alpr-gateway: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

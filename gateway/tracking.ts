@@ -1,0 +1,129 @@
+/**
+ * Tracking: assembles the reads of successive frames into one VehiclePass per vehicle.
+ * Pure logic driven by explicit timestamps (no timers here), so tests feed plain data.
+ *
+ * Association is by text: a read joins a camera's open track when its text is within one edit of
+ * any text the track has seen. The camera-ingest issue adds position and motion.
+ */
+import type { Candidate, PlateRead } from '../models/types.ts';
+import type { Direction } from './types.ts';
+
+export interface TrackRead {
+  readonly read: PlateRead;
+  /** Capture time of the frame. */
+  readonly at: number;
+  /** When recognition finished. */
+  readonly readAt: number;
+}
+
+export interface Track<F = unknown> {
+  readonly id: number;
+  readonly cameraId: string;
+  readonly reads: TrackRead[];
+  firstSeen: number;
+  lastSeen: number;
+  /** The read with the highest confidence among those agreeing with the voted text. */
+  best: TrackRead;
+  /** Caller's payload for the frame the best read came from (e.g. the frame for an overview). */
+  bestFrame: F | undefined;
+  /** Set by the caller once the track has been turned into a detection (e.g. an early hit). */
+  emitted: boolean;
+}
+
+/** Levenshtein distance, bounded: returns max+1 as soon as the distance must exceed max. */
+export function editDistance(a: string, b: string, max = Infinity): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      rowMin = Math.min(rowMin, v);
+    }
+    if (rowMin > max) return max + 1;
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/** The text with the largest summed confidence over the track's reads, and its candidates. */
+export function voteText(reads: readonly TrackRead[]): { text: string; confidence: number; candidates: Candidate[] } {
+  const scores = new Map<string, number>();
+  for (const { read } of reads) {
+    for (const c of read.candidates.length ? read.candidates : [{ text: read.text, score: read.confidence }]) {
+      scores.set(c.text, (scores.get(c.text) ?? 0) + c.score);
+    }
+  }
+  const total = [...scores.values()].reduce((a, b) => a + b, 0) || 1;
+  const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const candidates = ranked.slice(0, 5).map(([text, s]) => ({ text, score: s / total }));
+  const top = candidates[0] ?? { text: '', score: 0 };
+  const agreeing = reads.filter((r) => r.read.text === top.text);
+  const confidence = agreeing.length ? Math.max(...agreeing.map((r) => r.read.confidence)) : 0;
+  return { text: top.text, confidence, candidates };
+}
+
+/** Horizontal direction of travel from the first and last box centres. */
+export function directionOf(reads: readonly TrackRead[]): Direction {
+  const first = reads[0];
+  const last = reads[reads.length - 1];
+  if (!first || !last || reads.length < 2) return 'unknown';
+  const cx = (r: TrackRead): number => r.read.box.x + r.read.box.width / 2;
+  const dx = cx(last) - cx(first);
+  if (Math.abs(dx) < first.read.box.width * 0.25) return 'unknown';
+  return dx > 0 ? 'right' : 'left';
+}
+
+export class PassTracker<F = unknown> {
+  private readonly open = new Map<string, Track<F>[]>();
+  private nextId = 1;
+
+  constructor(private readonly expiryMs: number) {}
+
+  /** Adds one frame's reads; returns the tracks they landed in. */
+  add(cameraId: string, reads: readonly PlateRead[], at: number, readAt: number, frame?: F): Track<F>[] {
+    const tracks = this.open.get(cameraId) ?? [];
+    this.open.set(cameraId, tracks);
+    const touched: Track<F>[] = [];
+    for (const read of reads) {
+      const entry: TrackRead = { read, at, readAt };
+      const track = tracks.find((t) => !touched.includes(t) && t.reads.some((r) => editDistance(r.read.text, read.text, 1) <= 1));
+      if (track) {
+        track.reads.push(entry);
+        track.lastSeen = at;
+        const voted = voteText(track.reads).text;
+        if (read.text === voted && (track.best.read.text !== voted || read.confidence > track.best.read.confidence)) {
+          track.best = entry;
+          track.bestFrame = frame;
+        }
+        touched.push(track);
+      } else {
+        const created: Track<F> = { id: this.nextId++, cameraId, reads: [entry], firstSeen: at, lastSeen: at, best: entry, bestFrame: frame, emitted: false };
+        tracks.push(created);
+        touched.push(created);
+      }
+    }
+    return touched;
+  }
+
+  /** Removes and returns the tracks not seen for expiryMs at time `now`. */
+  expire(now: number): Track<F>[] {
+    const ended: Track<F>[] = [];
+    for (const [cameraId, tracks] of this.open) {
+      const keep = tracks.filter((t) => now - t.lastSeen < this.expiryMs);
+      ended.push(...tracks.filter((t) => !keep.includes(t)));
+      if (keep.length) this.open.set(cameraId, keep);
+      else this.open.delete(cameraId);
+    }
+    return ended;
+  }
+
+  /** Ends every open track (shutdown). */
+  drain(): Track<F>[] {
+    const all = [...this.open.values()].flat();
+    this.open.clear();
+    return all;
+  }
+}

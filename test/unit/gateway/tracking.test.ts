@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { PlateRead } from '../../../models/types.ts';
+import { PassTracker, directionOf, editDistance, voteText } from '../../../gateway/tracking.ts';
+
+function read(text: string, confidence: number, x = 100): PlateRead {
+  return {
+    text,
+    charConfidences: [...text].map(() => confidence),
+    confidence,
+    box: { x, y: 300, width: 120, height: 60 },
+    candidates: [{ text, score: confidence }],
+    crop: new Uint8Array([0xff, 0xd8]),
+  };
+}
+
+describe('editDistance', () => {
+  it('counts substitutions, insertions and deletions', () => {
+    expect(editDistance('7ABC123', '7ABC123')).toBe(0);
+    expect(editDistance('7ABC123', '7A8C123')).toBe(1);
+    expect(editDistance('7ABC123', '7ABC12')).toBe(1);
+    expect(editDistance('7ABC123', 'X7ABC123')).toBe(1);
+    expect(editDistance('ABC', 'XYZ')).toBe(3);
+  });
+  it('stops early past the bound', () => {
+    expect(editDistance('AAAAAAA', 'BBBBBBB', 1)).toBe(2);
+    expect(editDistance('A', 'ABCDEF', 2)).toBe(3);
+  });
+});
+
+describe('PassTracker', () => {
+  it('joins reads of one plate across frames into one track and ends it after the expiry', () => {
+    const t = new PassTracker(2000);
+    t.add('cam', [read('7ABC123', 0.9, 100)], 1000, 1100);
+    t.add('cam', [read('7A8C123', 0.6, 200)], 1250, 1350); // one bad frame
+    t.add('cam', [read('7ABC123', 0.95, 300)], 1500, 1600);
+    expect(t.expire(3000)).toEqual([]);
+    const [track, ...rest] = t.expire(3500);
+    expect(rest).toEqual([]);
+    expect(track?.reads).toHaveLength(3);
+    expect(track?.firstSeen).toBe(1000);
+    expect(track?.lastSeen).toBe(1500);
+    expect(track?.best.read.confidence).toBe(0.95);
+    expect(voteText(track?.reads ?? []).text).toBe('7ABC123');
+    expect(directionOf(track?.reads ?? [])).toBe('right');
+  });
+
+  it('keeps two vehicles in one frame apart', () => {
+    const t = new PassTracker(1000);
+    const touched = t.add('cam', [read('7ABC123', 0.9, 100), read('4XYZ987', 0.9, 600)], 0, 10);
+    expect(touched).toHaveLength(2);
+    t.add('cam', [read('7ABC123', 0.9, 120), read('4XYZ987', 0.9, 580)], 200, 210);
+    const ended = t.expire(5000);
+    expect(ended.map((x) => voteText(x.reads).text).sort()).toEqual(['4XYZ987', '7ABC123']);
+    expect(ended.every((x) => x.reads.length === 2)).toBe(true);
+  });
+
+  it('keeps cameras apart', () => {
+    const t = new PassTracker(1000);
+    t.add('north', [read('7ABC123', 0.9)], 0, 1);
+    t.add('south', [read('7ABC123', 0.9)], 0, 1);
+    expect(t.expire(5000)).toHaveLength(2);
+  });
+
+  it('keeps a vehicle that stops in view as one track while it is read', () => {
+    const t = new PassTracker(1000);
+    for (let i = 0; i < 20; i++) t.add('cam', [read('7ABC123', 0.9, 300)], i * 500, i * 500 + 5);
+    expect(t.expire(9_600)).toEqual([]);
+    const [track] = t.expire(20_000);
+    expect(track?.reads).toHaveLength(20);
+    expect(directionOf(track?.reads ?? [])).toBe('unknown');
+  });
+
+  it('lets a split read (a character lost in one frame) join the track, and the vote keep the full text', () => {
+    const t = new PassTracker(1000);
+    t.add('cam', [read('7ABC123', 0.8)], 0, 1);
+    t.add('cam', [read('7ABC12', 0.7)], 100, 101);
+    t.add('cam', [read('7ABC123', 0.85)], 200, 201);
+    const [track] = t.drain();
+    expect(track?.reads).toHaveLength(3);
+    expect(voteText(track?.reads ?? [])).toMatchObject({ text: '7ABC123', confidence: 0.85 });
+  });
+
+  it('starts a new track once the old one has expired', () => {
+    const t = new PassTracker(1000);
+    t.add('cam', [read('7ABC123', 0.9)], 0, 1);
+    expect(t.expire(1500)).toHaveLength(1);
+    const [again] = t.add('cam', [read('7ABC123', 0.9)], 2000, 2001);
+    expect(again?.reads).toHaveLength(1);
+  });
+});
