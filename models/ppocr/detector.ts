@@ -1,0 +1,97 @@
+/**
+ * PP-OCRv4 DBNet text detector: image → text-line rectangles with scores, in source coordinates.
+ */
+import * as ort from 'onnxruntime-node';
+import { rectCorners, type Quad, type RotatedRect } from '../geometry.ts';
+import { resizeRgb } from '../image.ts';
+import type { RgbImage } from '../types.ts';
+import { boxesFromProbMap, DEFAULT_DB_OPTIONS, type DbPostprocessOptions } from './db-postprocess.ts';
+
+export interface DetectorOptions extends Partial<DbPostprocessOptions> {
+  /** The longer side is scaled down to at most this (never up); default 960. */
+  readonly maxSide?: number;
+}
+
+export interface TextBox {
+  /** Rotated rectangle in source pixels, unclipped. */
+  readonly rect: RotatedRect;
+  /** The same rectangle's corners (tl, tr, br, bl). */
+  readonly quad: Quad;
+  /** Mean text probability inside the (shrunk) region. */
+  readonly score: number;
+}
+
+// ImageNet statistics, applied in the channel order the model was trained on (OpenCV's BGR).
+const MEAN = [0.485, 0.456, 0.406] as const;
+const STD = [0.229, 0.224, 0.225] as const;
+
+/** Detector input size: longer side ≤ maxSide, both sides rounded to multiples of 32 (≥ 32). */
+export function detectorInputSize(width: number, height: number, maxSide: number): { width: number; height: number } {
+  const scale = Math.min(1, maxSide / Math.max(width, height));
+  const round32 = (v: number): number => Math.max(32, Math.round((v * scale) / 32) * 32);
+  return { width: round32(width), height: round32(height) };
+}
+
+/** RGB bytes → normalised BGR planes (NCHW). */
+export function detectorTensorData(image: RgbImage): Float32Array {
+  const { width, height, data } = image;
+  const plane = width * height;
+  const out = new Float32Array(3 * plane);
+  for (let c = 0; c < 3; c++) {
+    const src = 2 - c; // BGR plane c takes RGB channel 2 - c
+    const mean = MEAN[c]!;
+    const std = STD[c]!;
+    const base = c * plane;
+    for (let i = 0; i < plane; i++) out[base + i] = (data[i * 3 + src]! / 255 - mean) / std;
+  }
+  return out;
+}
+
+export class TextDetector {
+  private readonly options: DetectorOptions;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    options: DetectorOptions = {},
+  ) {
+    this.options = options;
+  }
+
+  async detect(image: RgbImage): Promise<TextBox[]> {
+    const size = detectorInputSize(image.width, image.height, this.options.maxSide ?? 960);
+    const resized = await resizeRgb(image, size.width, size.height);
+    const input = new ort.Tensor('float32', detectorTensorData(resized), [1, 3, size.height, size.width]);
+    const outputs = await this.session.run({ [this.session.inputNames[0]!]: input });
+    const out = outputs[this.session.outputNames[0]!];
+    if (!out) throw new Error('detector: model produced no output');
+    const [, , mh, mw] = out.dims as [number, number, number, number];
+    const prob = out.data as Float32Array;
+    const rects = boxesFromProbMap(prob, mw, mh, { ...DEFAULT_DB_OPTIONS, ...stripUndefined(this.options) });
+    const sx = image.width / mw;
+    const sy = image.height / mh;
+    return rects.map(({ rect, score }) => {
+      const mapped = scaleRect(rect, sx, sy);
+      return { rect: mapped, quad: rectCorners(mapped), score };
+    });
+  }
+}
+
+/**
+ * Scales a rotated rectangle by (sx, sy). With sx ≠ sy a rotated rectangle becomes a
+ * parallelogram; the resize keeps the aspect within a 32-pixel rounding, so this re-derives the
+ * axis and extents from the scaled corner vectors, which is exact when sx = sy.
+ */
+function scaleRect(r: RotatedRect, sx: number, sy: number): RotatedRect {
+  const ax = r.ux * sx;
+  const ay = r.uy * sy;
+  const la = Math.hypot(ax, ay);
+  const bx = -r.uy * sx;
+  const by = r.ux * sy;
+  const lb = Math.hypot(bx, by);
+  // Map pixel i covers source [i·s, (i+1)·s), so its centre lands at (i + 0.5)·s.
+  return { cx: (r.cx + 0.5) * sx, cy: (r.cy + 0.5) * sy, ux: ax / la, uy: ay / la, width: r.width * la, height: r.height * lb };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

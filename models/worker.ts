@@ -1,0 +1,51 @@
+/**
+ * Worker-thread body: owns one OnnxPlateRecognizer and answers recognize requests one at a time.
+ * Started by WorkerPlateRecognizer through worker-bootstrap.mjs (which makes .ts importable).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { OnnxPlateRecognizer } from './onnx-recognizer.ts';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
+
+function errorFields(err: unknown): { name: string; message: string } {
+  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('models/worker.ts must run in a worker thread');
+  const post = (msg: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
+  const { options } = workerData as WorkerInit;
+  let recognizer: OnnxPlateRecognizer;
+  try {
+    recognizer = await OnnxPlateRecognizer.create(options);
+  } catch (err) {
+    post({ type: 'fatal', ...errorFields(err) });
+    return;
+  }
+  // Requests are handled strictly in order; ONNX sessions already use their own threads.
+  let queue = Promise.resolve();
+  port.on('message', (msg: ToWorker) => {
+    queue = queue.then(async () => {
+      switch (msg.type) {
+        case 'recognize': {
+          try {
+            const result = await recognizer.recognize({ width: msg.width, height: msg.height, data: msg.data });
+            const crops = result.reads.map((r) => r.crop.buffer as ArrayBuffer);
+            post({ type: 'result', id: msg.id, result }, [...new Set(crops)]);
+          } catch (err) {
+            post({ type: 'error', id: msg.id, ...errorFields(err) });
+          }
+          break;
+        }
+        case 'close':
+          await recognizer.close();
+          post({ type: 'closed' });
+          port.close();
+          break;
+      }
+    });
+  });
+  post({ type: 'ready', modelVersion: recognizer.modelVersion });
+}
+
+void main();
