@@ -38,9 +38,9 @@ export function plateSvgGroup(spec: PlateSpec, x: number, y: number): string {
   const h = w / PLATE_ASPECT;
   const bg = spec.background ?? '#f6f6f2';
   const fg = spec.textColor ?? '#1a2a5a';
-  const fontSize = h * 0.5;
-  const charWidth = fontSize * 0.62;
-  const textWidth = Math.min(w * 0.9, spec.text.length * charWidth);
+  // librsvg ignores textLength, so the font size itself makes the registration fit:
+  // DejaVu Sans Mono advances 0.602 em per character.
+  const fontSize = Math.min(h * 0.5, (w * 0.88) / (spec.text.length * 0.602));
   const parts = [
     `<g transform="translate(${x.toFixed(2)},${y.toFixed(2)})">`,
     `<rect x="1" y="1" width="${w - 2}" height="${h - 2}" rx="${(w * 0.04).toFixed(1)}" fill="${bg}" stroke="#333" stroke-width="${Math.max(1, w / 120).toFixed(1)}"/>`,
@@ -51,7 +51,7 @@ export function plateSvgGroup(spec: PlateSpec, x: number, y: number): string {
     );
   }
   parts.push(
-    `<text x="${w / 2}" y="${(h * 0.72).toFixed(1)}" font-family="DejaVu Sans Mono" font-weight="bold" font-size="${fontSize.toFixed(1)}" fill="${fg}" text-anchor="middle" textLength="${textWidth.toFixed(1)}" lengthAdjust="spacingAndGlyphs">${escapeXml(spec.text)}</text>`,
+    `<text x="${w / 2}" y="${(h * 0.72).toFixed(1)}" font-family="DejaVu Sans Mono" font-weight="bold" font-size="${fontSize.toFixed(1)}" fill="${fg}" text-anchor="middle">${escapeXml(spec.text)}</text>`,
   );
   if (spec.slogan) {
     parts.push(
