@@ -1,6 +1,7 @@
 /**
  * The recognition stage's front door: picks the real or the scripted recogniser from config and
- * imports only what that one needs (the ONNX runtime is not loaded for the scripted twin).
+ * imports only what that one needs (the ONNX runtime is not loaded for the scripted twin). The
+ * ONNX recogniser's models come from a model pack, chosen by name with `pack` (models/packs/).
  */
 import type { OnnxRecognizerOptions } from './onnx-recognizer.ts';
 import { ScriptedPlateRecognizer, type Script } from './scripted-recognizer.ts';
@@ -42,11 +43,16 @@ export type { Box, Candidate, PlateRead, PlateRecognizer, RecognitionResult, Rec
 export {
   InvalidImageError,
   ModelLoadError,
+  ModelPackError,
   RecognitionAbortedError,
   RecognizerClosedError,
   RecognizerWorkerError,
 } from './errors.ts';
+export type { ModelPackProblem } from './errors.ts';
 export type { OnnxRecognizerOptions } from './onnx-recognizer.ts';
+export { DEFAULT_PACK } from './packs/builtin.ts';
+export { PackRegistry } from './packs/registry.ts';
+export { SwitchablePlateRecognizer, tryReplacement, type SwitchOutcome } from './packs/switcher.ts';
 export type { WorkerRecognizerOptions } from './worker-recognizer.ts';
 export { ScriptedPlateRecognizer, type Script };
 export { scriptedRead } from './scripted-recognizer.ts';

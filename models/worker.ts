@@ -3,11 +3,14 @@
  * Started by WorkerPlateRecognizer through worker-bootstrap.mjs (which makes .ts importable).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { errorDetails, type ModelPackProblem } from './errors.ts';
 import { OnnxPlateRecognizer } from './onnx-recognizer.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
 
-function errorFields(err: unknown): { name: string; message: string } {
-  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+function errorFields(err: unknown): { name: string; message: string; details?: ModelPackProblem } {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const details = errorDetails(err);
+  return { name: err.name, message: err.message, ...(details && { details }) };
 }
 
 async function main(): Promise<void> {
