@@ -9,12 +9,19 @@ export interface Frame extends RgbImage {
   readonly seq: number;
 }
 
+/**
+ * idle: frames() not iterated yet · starting: child spawned, no frame yet · streaming: frames
+ * arriving · failed: the child died or stalled; waiting to restart (or, for a file that cannot be
+ * read, given up) · stopped: stop() called, or a file reached its end.
+ */
 export type CameraState = 'idle' | 'starting' | 'streaming' | 'stopped' | 'failed';
 
 export interface CameraStatus {
   readonly cameraId: string;
   readonly state: CameraState;
   readonly framesIn: number;
+  /** Frames replaced unread because the consumer was slower than the camera (latest-frame hand-off). */
+  readonly framesDropped: number;
   readonly restarts: number;
   readonly lastError?: string;
 }
