@@ -23,7 +23,7 @@ import type { ChildHandle, ExitInfo, SpawnFn, StopTimeouts } from './child.ts';
 import { buildFfmpegArgs, isNetworkUrl, parseOutputVideoSize } from './ffmpeg-args.ts';
 import type { FfmpegInputSpec } from './ffmpeg-args.ts';
 import { RawFrameParser } from './frame-parser.ts';
-import { Mailbox } from './mailbox.ts';
+import { Mailbox, mailboxIterable } from './mailbox.ts';
 import type { HandoffPolicy } from './mailbox.ts';
 import { redactorFor } from './redact.ts';
 import { delay, systemTimers } from './timers.ts';
@@ -140,18 +140,9 @@ export class FfmpegFrameSource implements FrameSource {
     const policy = this.#opts.handoff ?? (!this.#isNetwork && !this.#opts.realtime ? 'backpressure' : 'latest');
     const mailbox = new Mailbox<Frame>(policy, () => this.#current?.resume());
     this.#mailbox = mailbox;
-    const iterator: AsyncIterableIterator<Frame> = {
-      next: () => {
-        this.#supervisor ??= this.#supervise();
-        return mailbox.take();
-      },
-      return: async () => {
-        await this.stop();
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return { [Symbol.asyncIterator]: () => iterator };
+    return mailboxIterable(mailbox, () => {
+      this.#supervisor ??= this.#supervise();
+    }, () => this.stop());
   }
 
   stop(): Promise<void> {

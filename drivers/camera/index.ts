@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { FfmpegFrameSource } from './ffmpeg-source.ts';
 import type { FfmpegFrameSourceOptions } from './ffmpeg-source.ts';
-import type { FfmpegPresetName } from './ffmpeg-args.ts';
+import type { FfmpegInputSpec } from './ffmpeg-args.ts';
 import { StaticFrameSource } from './static-source.ts';
 import type { RgbImage } from '../../models/types.ts';
 import type { FrameSource } from './types.ts';
@@ -18,17 +18,8 @@ export type { StaticFrameSourceOptions } from './static-source.ts';
 export { redactUrls } from './redact.ts';
 
 /** A camera as the gateway config describes it (structurally the same as gateway's CameraConfig). */
-export interface UrlCameraConfig {
+export interface UrlCameraConfig extends FfmpegInputSpec {
   readonly id: string;
-  /** rtsp://… or a file path. */
-  readonly url: string;
-  readonly fps: number;
-  /** Scale to this width, keeping the aspect ratio. */
-  readonly width?: number | undefined;
-  readonly height?: number | undefined;
-  readonly realtime?: boolean | undefined;
-  readonly loop?: boolean | undefined;
-  readonly preset?: FfmpegPresetName | undefined;
 }
 
 /** The simulated camera: images played on a timer. */

@@ -90,3 +90,22 @@ export class Mailbox<T> {
     }
   }
 }
+
+/**
+ * The single-consumer async iterable over a mailbox that both frame sources hand out: the first
+ * next() starts the producer; leaving a for-await loop early (return()) stops the source.
+ */
+export function mailboxIterable<T>(mailbox: Mailbox<T>, start: () => void, stop: () => Promise<void>): AsyncIterable<T> {
+  const iterator: AsyncIterableIterator<T> = {
+    next: () => {
+      start();
+      return mailbox.take();
+    },
+    return: async () => {
+      await stop();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}

@@ -2,7 +2,7 @@
  * The simulated camera: yields given images on a timer, as a camera would, with the same status
  * and stop semantics as the ffmpeg source. For tests of the pipeline and the parts after it.
  */
-import { Mailbox } from './mailbox.ts';
+import { Mailbox, mailboxIterable } from './mailbox.ts';
 import type { HandoffPolicy } from './mailbox.ts';
 import { delay, systemTimers } from './timers.ts';
 import type { Timers } from './timers.ts';
@@ -47,18 +47,9 @@ export class StaticFrameSource implements FrameSource {
     if (this.#mailbox) throw new Error(`camera ${this.cameraId}: frames() can be iterated only once`);
     const mailbox = new Mailbox<Frame>(this.#opts.handoff ?? 'latest');
     this.#mailbox = mailbox;
-    const iterator: AsyncIterableIterator<Frame> = {
-      next: () => {
-        this.#producer ??= this.#produce(mailbox);
-        return mailbox.take();
-      },
-      return: async () => {
-        await this.stop();
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return { [Symbol.asyncIterator]: () => iterator };
+    return mailboxIterable(mailbox, () => {
+      this.#producer ??= this.#produce(mailbox);
+    }, () => this.stop());
   }
 
   async stop(): Promise<void> {
