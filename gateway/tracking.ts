@@ -2,8 +2,10 @@
  * Tracking: assembles the reads of successive frames into one VehiclePass per vehicle.
  * Pure logic driven by explicit timestamps (no timers here), so tests feed plain data.
  *
- * Association is by text: a read joins a camera's open track when its text is within one edit of
- * any text the track has seen. The camera-ingest issue adds position and motion.
+ * Association uses text and position together: a read joins the open track of its camera whose
+ * predicted plate position (last position plus the track's motion) and texts it agrees with best.
+ * Close in text and anywhere plausible, or badly misread but exactly where the plate should be,
+ * both join; two vehicles with similar plates side by side stay apart.
  */
 import type { Candidate, PlateRead } from '../models/types.ts';
 import type { Direction } from './types.ts';
@@ -76,6 +78,43 @@ export function directionOf(reads: readonly TrackRead[]): Direction {
   return dx > 0 ? 'right' : 'left';
 }
 
+const centre = (r: PlateRead): { x: number; y: number } => ({ x: r.box.x + r.box.width / 2, y: r.box.y + r.box.height / 2 });
+
+/** Where the track's plate should be at time `at`: last position plus its recent motion. */
+function predicted(track: Track<unknown>, at: number): { x: number; y: number } {
+  const last = track.reads[track.reads.length - 1] as TrackRead;
+  const prev = track.reads[track.reads.length - 2];
+  const c = centre(last.read);
+  if (!prev || last.at <= prev.at) return c;
+  const p = centre(prev.read);
+  const k = (at - last.at) / (last.at - prev.at);
+  return { x: c.x + (c.x - p.x) * k, y: c.y + (c.y - p.y) * k };
+}
+
+/**
+ * The open track this read belongs to, or undefined. Distance is in plate widths from the
+ * predicted position; text distance is the smallest edit distance to any text the track has read.
+ */
+function bestTrack<F>(tracks: readonly Track<F>[], read: PlateRead, at: number): Track<F> | undefined {
+  let best: Track<F> | undefined;
+  let bestCost = Infinity;
+  const c = centre(read);
+  const half = Math.ceil(read.text.length / 2);
+  for (const t of tracks) {
+    const texts = new Set(t.reads.map((r) => r.read.text));
+    let ed = Infinity;
+    for (const text of texts) ed = Math.min(ed, editDistance(text, read.text, half));
+    const p = predicted(t, at);
+    const d = Math.hypot(c.x - p.x, c.y - p.y) / Math.max(1, read.box.width);
+    const fits = (ed <= 1 && d < 6) || (ed <= 2 && d < 1.5) || (ed <= half && d < 0.6);
+    if (fits && ed + d < bestCost) {
+      best = t;
+      bestCost = ed + d;
+    }
+  }
+  return best;
+}
+
 export class PassTracker<F = unknown> {
   private readonly open = new Map<string, Track<F>[]>();
   private nextId = 1;
@@ -87,9 +126,10 @@ export class PassTracker<F = unknown> {
     const tracks = this.open.get(cameraId) ?? [];
     this.open.set(cameraId, tracks);
     const touched: Track<F>[] = [];
-    for (const read of reads) {
+    // Most confident reads pick their track first.
+    for (const read of [...reads].sort((a, b) => b.confidence - a.confidence)) {
       const entry: TrackRead = { read, at, readAt };
-      const track = tracks.find((t) => !touched.includes(t) && t.reads.some((r) => editDistance(r.read.text, read.text, 1) <= 1));
+      const track = bestTrack(tracks.filter((t) => !touched.includes(t)), read, at);
       if (track) {
         track.reads.push(entry);
         track.lastSeen = at;

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { PlateRead } from '../../../models/types.ts';
 import { PassTracker, directionOf, editDistance, voteText } from '../../../gateway/tracking.ts';
 
-function read(text: string, confidence: number, x = 100): PlateRead {
+function read(text: string, confidence: number, x = 100, y = 300): PlateRead {
   return {
     text,
     charConfidences: [...text].map(() => confidence),
     confidence,
-    box: { x, y: 300, width: 120, height: 60 },
+    box: { x, y, width: 120, height: 60 },
     candidates: [{ text, score: confidence }],
     crop: new Uint8Array([0xff, 0xd8]),
   };
@@ -52,6 +52,36 @@ describe('PassTracker', () => {
     const ended = t.expire(5000);
     expect(ended.map((x) => voteText(x.reads).text).sort()).toEqual(['4XYZ987', '7ABC123']);
     expect(ended.every((x) => x.reads.length === 2)).toBe(true);
+  });
+
+  it('keeps two vehicles with plates one character apart, side by side, apart', () => {
+    const t = new PassTracker(1000);
+    for (let i = 0; i < 4; i++) t.add('cam', [read('7ABC123', 0.9, 100 + 20 * i), read('7ABC128', 0.9, 900 - 20 * i)], i * 250, i * 250 + 5);
+    const ended = t.expire(5000);
+    expect(ended.map((x) => [voteText(x.reads).text, x.reads.length, directionOf(x.reads)]).sort()).toEqual([
+      ['7ABC123', 4, 'right'],
+      ['7ABC128', 4, 'left'],
+    ]);
+  });
+
+  it('takes a badly misread frame where the plate is expected into the track, and the vote ignores it', () => {
+    const t = new PassTracker(1000);
+    t.add('cam', [read('7ABC123', 0.9, 100)], 0, 1);
+    t.add('cam', [read('7ABC123', 0.9, 150)], 250, 251);
+    t.add('cam', [read('1A8C7Z3', 0.4, 200)], 500, 501); // glare: four characters wrong, right place
+    t.add('cam', [read('7ABC123', 0.9, 250)], 750, 751);
+    const [track, ...rest] = t.drain();
+    expect(rest).toEqual([]);
+    expect(track?.reads).toHaveLength(4);
+    expect(voteText(track?.reads ?? []).text).toBe('7ABC123');
+  });
+
+  it('does not take an unrelated plate far from the prediction into the track', () => {
+    const t = new PassTracker(1000);
+    t.add('cam', [read('7ABC123', 0.9, 100)], 0, 1);
+    t.add('cam', [read('7ABC123', 0.9, 150)], 250, 251);
+    t.add('cam', [read('4XYZ987', 0.9, 900, 100)], 500, 501);
+    expect(t.drain()).toHaveLength(2);
   });
 
   it('keeps cameras apart', () => {
