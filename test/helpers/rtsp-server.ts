@@ -20,6 +20,8 @@ import { terminate } from './processes.ts';
 export interface RtspServerOptions {
   /** An H.264 MP4 (e.g. from ensureSampleClip). */
   readonly clip: string;
+  /** Port to listen on (default 0: a free one the server picks itself). Restart tests reuse one. */
+  readonly port?: number;
   /** Mount path (default '/cam'). */
   readonly path?: string;
   readonly user?: string;
@@ -49,7 +51,7 @@ export interface RtspServer {
 const SCRIPT = fileURLToPath(new URL('./rtsp_server.py', import.meta.url));
 
 export async function startRtspServer(opts: RtspServerOptions): Promise<RtspServer> {
-  const args = [SCRIPT, '--clip', opts.clip, '--path', opts.path ?? '/cam'];
+  const args = [SCRIPT, '--clip', opts.clip, '--path', opts.path ?? '/cam', '--port', String(opts.port ?? 0)];
   if (opts.user !== undefined) args.push('--user', opts.user, '--password', opts.password ?? '');
   if (opts.shared) args.push('--shared');
   if (opts.noLoop) args.push('--no-loop');
