@@ -17,6 +17,9 @@ export type Bench = (ctx: BenchContext) => Promise<Record<string, number | strin
 /** Name → module exporting `run: Bench`. Imported lazily so one bench never loads another's deps. */
 const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   recognition: () => import('./recognition.ts'),
+  hotlist: () => import('./hotlist.ts'),
+  camera: () => import('./camera.ts'),
+  store: () => import('./store.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {

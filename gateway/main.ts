@@ -2,8 +2,7 @@
  * The gateway's composition root: builds every part from the validated config and hands each a
  * typed deps object. Run as a process (`npm run gateway`) or started in-process by the demo.
  */
-import { readFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { createFrameSource } from '../drivers/camera/index.ts';
@@ -13,38 +12,46 @@ import { ConfigError, configVersion, loadConfig } from './config/load.ts';
 import type { GatewayConfig } from './config/schema.ts';
 import { HitPublisher } from './delivery/hit-publisher.ts';
 import { MqttPublisher } from './delivery/mqtt-publisher.ts';
-import { HotlistError, parseHotlistCsv } from './hotlist/csv.ts';
-import { HotlistMatcher } from './hotlist/matcher.ts';
+import type { EventSink } from './events.ts';
+import { HotlistError } from './hotlist/csv.ts';
+import { storeScan } from './hotlist/rematch.ts';
+import { HotlistService } from './hotlist/service.ts';
 import { createUuidV7 } from './ids.ts';
 import { Pipeline } from './pipeline.ts';
-import { DetectionStore } from './store/detection-store.ts';
+import { openDetectionStore } from './store/open.ts';
 
 export interface RunningGateway {
   readonly pipeline: Pipeline;
+  /** The list in force; `hotlist.install(file)` replaces it (the previous stays on any failure). */
+  readonly hotlist: HotlistService;
   /** Graceful stop: cameras, open tracks flushed to the store, "offline" published, store closed. */
   stop(): Promise<void>;
 }
 
-export async function loadHotlist(path: string): Promise<HotlistMatcher> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new HotlistError(path, [`cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
-  }
-  return new HotlistMatcher(parseHotlistCsv(text, path));
-}
-
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const address = { agency: config.device.agency, device: config.device.id };
-  const matcher = await loadHotlist(config.hotlist.path);
-  log.info({ entries: matcher.size, version: matcher.version }, 'hot list loaded');
+  const eventLog = log.child({ module: 'events' });
+  // Until the delivery issue publishes events on .../events, they go to the log.
+  const events: EventSink = { emit: (event) => eventLog.warn({ event }, `device event: ${event.type}`) };
+  const hotlist = new HotlistService(config.hotlist, { events, log: log.child({ module: 'hotlist' }), now: Date.now });
+  await hotlist.load();
 
   await mkdir(config.dataDir, { recursive: true });
-  const store = new DetectionStore(join(config.dataDir, 'db'));
-  await store.open();
+  const store = await openDetectionStore({
+    dataDir: config.dataDir,
+    deviceId: config.device.id,
+    events,
+    retention: config.retention,
+    minFreePercent: config.store.minFreePercent,
+    forbiddenReleasePurposes: config.store.forbiddenReleasePurposes,
+    clockOptions: { maxBootJumpMs: config.store.maxClockJumpHours * 3_600_000 },
+  });
+  // Chain heads signed each minute, audit checkpoints, hourly retention purge, disk checks.
+  store.start();
 
-  const cleanup: (() => Promise<void>)[] = [() => store.close()];
+  // Undone in reverse: the re-match is stopped before the store it reads is closed.
+  const cleanup: (() => Promise<void>)[] = [() => store.close(), () => hotlist.stop()];
+  hotlist.attachHistory(storeScan(store));
   const undo = async (): Promise<void> => {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
@@ -70,12 +77,15 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const hits = new HitPublisher(mqtt, address, Date.now, log.child({ module: 'delivery' }));
     hits.listenForAcks();
 
-    const sources = config.cameras.map((camera) => createFrameSource(camera, log.child({ module: 'camera', cameraId: camera.id })));
+    const sources = config.cameras.map((camera) => createFrameSource({ ...camera, preset: camera.decoder }, log.child({ module: 'camera', cameraId: camera.id })));
     const pipeline = new Pipeline({
       sources,
+      cameras: config.cameras.map((c) => ({ id: c.id, zone: c.zone, privacyMasks: c.privacyMasks, idleEvery: c.idleEvery })),
+      events,
       recognizer,
-      matcher: () => matcher,
+      matcher: () => hotlist.current(),
       store,
+      clockStatus: () => store.clockStatus(),
       hits,
       log: log.child({ module: 'pipeline' }),
       now: Date.now,
@@ -91,6 +101,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     let stopped: Promise<void> | undefined;
     return {
       pipeline,
+      hotlist,
       stop: () => (stopped ??= (async () => {
         await pipeline.stop();
         await undo();
@@ -134,6 +145,10 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGHUP re-reads the list file in place (after a manual copy); a bad file changes nothing.
+  process.on('SIGHUP', () => {
+    gateway.hotlist.install(config.hotlist.path).catch(() => undefined); // rejection is logged and raised as an event
+  });
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 }

@@ -1,11 +1,18 @@
 /**
- * The frame pipeline: camera frames → recogniser → tracker → detections (stored) and hits
- * (published). One loop per camera; the recogniser is shared and runs off the event loop.
- * Frames that arrive while recognition is busy are dropped by the camera's latest-frame slot.
+ * The frame pipeline: camera frames → masks, motion gate, zone → recogniser → tracker →
+ * detections (stored) and hits (published). One loop per camera; the recogniser is shared and
+ * runs off the event loop. Frames that arrive while recognition is busy are dropped by the
+ * camera's latest-frame slot, so nothing queues without bound.
+ *
+ * Each vehicle becomes exactly one detection. A pass whose voted plate matches the hot list is
+ * stored and sent at once (early hit: dispatch does not wait for the vehicle to leave); when the
+ * pass ends, the same record is updated with the whole pass. Other passes are stored when they end.
  */
 import type { Logger } from 'pino';
 import type { FrameSource, Frame } from '../drivers/camera/types.ts';
 import type { PlateRecognizer, RgbImage } from '../models/types.ts';
+import type { EventSink } from './events.ts';
+import { FrameAnalyser, offsetReads, type AnalyserConfig, type AnalyserDeps } from './frames/analyser.ts';
 import type { HotlistMatcher } from './hotlist/matcher.ts';
 import type { DetectionStore } from './store/detection-store.ts';
 import { PassTracker, directionOf, voteText, type Track } from './tracking.ts';
@@ -17,11 +24,16 @@ export interface HitSink {
 
 export interface PipelineDeps {
   readonly sources: readonly FrameSource[];
+  /** Zone, masks and idle rate per camera id; a camera without one is analysed whole, every frame. */
+  readonly cameras: readonly AnalyserConfig[];
   readonly recognizer: PlateRecognizer;
   /** The hot list in force now (a function: lists are swapped while running). */
   readonly matcher: () => HotlistMatcher;
   readonly store: DetectionStore;
+  /** The evidence store's trusted-clock status, stamped into each detection. */
+  readonly clockStatus?: () => Detection['clock'];
   readonly hits: HitSink;
+  readonly events: EventSink;
   readonly log: Logger;
   readonly now: () => number;
   readonly newId: (ms: number) => string;
@@ -30,6 +42,8 @@ export interface PipelineDeps {
   readonly versions: Versions;
   readonly minConfidence: number;
   readonly expiryMs: number;
+  /** Motion and health tuning (tests). */
+  readonly analysis?: Omit<AnalyserDeps, 'events' | 'startedAt'>;
 }
 
 export interface PipelineStats {
@@ -42,6 +56,9 @@ export interface PipelineStats {
 
 export class Pipeline {
   private readonly tracker: PassTracker<Frame>;
+  private readonly analysers = new Map<string, FrameAnalyser>();
+  /** Hits sent while their vehicle was still in view, until its pass ends. */
+  private readonly earlyHits = new Map<Track<Frame>, { detection: Detection; images: DetectionImages }>();
   private readonly loops: Promise<void>[] = [];
   private emitting: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -50,11 +67,21 @@ export class Pipeline {
 
   constructor(private readonly deps: PipelineDeps) {
     this.tracker = new PassTracker<Frame>(deps.expiryMs);
+    const startedAt = deps.now();
+    for (const source of deps.sources) {
+      const config = deps.cameras.find((c) => c.id === source.cameraId) ?? { id: source.cameraId, privacyMasks: [], idleEvery: 1 };
+      this.analysers.set(source.cameraId, new FrameAnalyser(config, { ...deps.analysis, events: deps.events, startedAt }));
+    }
+  }
+
+  /** Per-camera frame counters and the health conditions raised now. */
+  cameraStatus(): { cameraId: string; framesIn: number; framesAnalysed: number; framesIdleSkipped: number; conditions: string[] }[] {
+    return [...this.analysers.entries()].map(([cameraId, a]) => ({ cameraId, ...a.stats, conditions: a.health.conditions }));
   }
 
   start(): void {
     for (const source of this.deps.sources) this.loops.push(this.runCamera(source));
-    this.timer = setInterval(() => this.expireTracks(), Math.min(250, this.deps.expiryMs / 2));
+    this.timer = setInterval(() => this.tick(), Math.min(250, this.deps.expiryMs / 2));
   }
 
   /** Stops the cameras, finishes every open track and waits until all detections are kept. */
@@ -63,16 +90,19 @@ export class Pipeline {
     if (this.timer) clearInterval(this.timer);
     await Promise.all(this.deps.sources.map((s) => s.stop()));
     await Promise.allSettled(this.loops);
-    for (const track of this.tracker.drain()) if (!track.emitted) this.queueEmit(track, undefined);
+    for (const track of this.tracker.drain()) this.endTrack(track);
     await this.emitting;
   }
 
   private async runCamera(source: FrameSource): Promise<void> {
     const log = this.deps.log.child({ cameraId: source.cameraId });
+    const analyser = this.analysers.get(source.cameraId) as FrameAnalyser;
     try {
       for await (const frame of source.frames()) {
         if (this.stopping) break;
-        await this.analyse(frame, log);
+        const plan = analyser.prepare(frame, this.tracker.hasOpen(frame.cameraId));
+        if (!plan.analyse) continue;
+        await this.analyse(frame, plan.image, plan.offset, analyser, log);
       }
       log.info('camera stream ended');
     } catch (err) {
@@ -81,10 +111,10 @@ export class Pipeline {
     }
   }
 
-  private async analyse(frame: Frame, log: Logger): Promise<void> {
+  private async analyse(frame: Frame, image: RgbImage, offset: { x: number; y: number }, analyser: FrameAnalyser, log: Logger): Promise<void> {
     let reads;
     try {
-      ({ reads } = await this.deps.recognizer.recognize(frame));
+      ({ reads } = await this.deps.recognizer.recognize(image));
     } catch (err) {
       this.stats.errors++;
       log.warn({ err: (err as Error).message }, 'recognition failed for a frame');
@@ -92,28 +122,39 @@ export class Pipeline {
     }
     const readAt = this.deps.now();
     this.stats.framesAnalysed++;
-    const usable = reads.filter((r) => r.confidence >= this.deps.minConfidence && r.text.length >= 2);
+    const usable = offsetReads(reads.filter((r) => r.confidence >= this.deps.minConfidence && r.text.length >= 2), offset);
+    analyser.reads(usable.length);
     if (!usable.length) return;
     this.stats.reads += usable.length;
-        const touched = this.tracker.add(frame.cameraId, usable, frame.capturedAt, readAt, frame);
+    const touched = this.tracker.add(frame.cameraId, usable, frame.capturedAt, readAt, frame);
     for (const track of touched) {
       if (track.emitted) continue;
       const voted = voteText(track.reads);
-      const match = this.deps.matcher().match({ plate: voted.text, at: frame.capturedAt, ...(track.best.read.state ? { state: track.best.read.state } : {}) });
+      // Every top-N candidate is matched, not only the voted text (issue 5).
+      const match = this.deps.matcher().match({ plate: voted.text, candidates: voted.candidates, at: frame.capturedAt, ...(track.best.read.state ? { state: track.best.read.state } : {}) });
       // Early hit: dispatch hears of a listed plate now, not when the vehicle has left.
-      if (match) this.queueEmit(track, match);
+      if (match) this.queue(track, match);
     }
   }
 
-  private expireTracks(): void {
-    for (const track of this.tracker.expire(this.deps.now())) if (!track.emitted) this.queueEmit(track, undefined);
+  private tick(): void {
+    const now = this.deps.now();
+    for (const a of this.analysers.values()) a.tick(now);
+    for (const track of this.tracker.expire(now)) this.endTrack(track);
+  }
+
+  /** A pass has ended: store it, or bring an early hit's record up to the whole pass. */
+  private endTrack(track: Track<Frame>): void {
+    this.queue(track, undefined);
   }
 
   /** Emissions run one at a time, in order, so stop() can wait for all of them. */
-  private queueEmit(track: Track<Frame>, match: Match | undefined): void {
+  private queue(track: Track<Frame>, match: Match | undefined): void {
+    const early = this.earlyHits.get(track);
     track.emitted = true;
     const matchedAt = this.deps.now();
-    this.emitting = this.emitting.then(() => this.emit(track, match, matchedAt)).catch((err: unknown) => {
+    const work = early ? () => this.completeHit(track, early) : () => this.emit(track, match, matchedAt);
+    this.emitting = this.emitting.then(work).catch((err: unknown) => {
       this.stats.errors++;
       this.deps.log.error({ err: (err as Error).message, cameraId: track.cameraId }, 'detection could not be kept');
     });
@@ -141,7 +182,7 @@ export class Pipeline {
       direction: directionOf(track.reads),
       ...(match ? { match, matchedAt } : {}),
       versions: this.deps.versions,
-      clock: 'system',
+      clock: this.deps.clockStatus?.() ?? 'system',
     };
     const images: DetectionImages = { plate: best.read.crop, ...(overview ? { overview } : {}) };
     await this.deps.store.put(detection, images);
@@ -151,8 +192,27 @@ export class Pipeline {
       log.info({ detectionId: detection.id, frames: detection.frames }, 'detection kept');
       return;
     }
+    // Remember the record: the end of the pass completes it rather than making a second one.
+    this.earlyHits.set(track, { detection, images });
     this.stats.hits++;
     log.info({ detectionId: detection.id, list: match.entry.listType, kind: match.kind }, 'hot-list hit');
     await this.deps.hits.publishHit(detection, images);
+  }
+
+  /**
+   * The pass of an early hit has ended: the stored record gains the whole pass (frames, last
+   * seen, candidates, direction). The plate, match, images and times dispatch received stay as sent.
+   */
+  private async completeHit(track: Track<Frame>, early: { detection: Detection; images: DetectionImages }): Promise<void> {
+    this.earlyHits.delete(track);
+    const voted = voteText(track.reads);
+    const detection: Detection = {
+      ...early.detection,
+      candidates: voted.candidates,
+      lastSeen: track.lastSeen,
+      frames: track.reads.length,
+      direction: directionOf(track.reads),
+    };
+    await this.deps.store.put(detection, early.images);
   }
 }

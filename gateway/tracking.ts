@@ -105,8 +105,14 @@ function bestTrack<F>(tracks: readonly Track<F>[], read: PlateRead, at: number):
     let ed = Infinity;
     for (const text of texts) ed = Math.min(ed, editDistance(text, read.text, half));
     const p = predicted(t, at);
-    const d = Math.hypot(c.x - p.x, c.y - p.y) / Math.max(1, read.box.width);
-    const fits = (ed <= 1 && d < 6) || (ed <= 2 && d < 1.5) || (ed <= half && d < 0.6);
+    const dist = Math.hypot(c.x - p.x, c.y - p.y);
+    const d = dist / Math.max(1, read.box.width);
+    // Any text right where the track's plate should be is that plate, partly seen: the slogan
+    // or state name of a plate half out of the frame, a frame of glare. It joins the pass and the
+    // vote keeps it from becoming a vehicle of its own.
+    const last = t.reads[t.reads.length - 1] as TrackRead;
+    const inPlace = dist < 0.5 * Math.max(1, last.read.box.width);
+    const fits = (ed <= 1 && d < 6) || (ed <= 2 && d < 1.5) || (ed <= half && d < 0.6) || inPlace;
     if (fits && ed + d < bestCost) {
       best = t;
       bestCost = ed + d;
@@ -158,6 +164,11 @@ export class PassTracker<F = unknown> {
       else this.open.delete(cameraId);
     }
     return ended;
+  }
+
+  /** Whether a vehicle is being tracked on this camera now. */
+  hasOpen(cameraId: string): boolean {
+    return (this.open.get(cameraId)?.length ?? 0) > 0;
   }
 
   /** Ends every open track (shutdown). */

@@ -15,7 +15,7 @@ export const HOTLIST_TYPES: readonly HotlistType[] = [
 /** One hot-list entry. The personal data travels sealed; the device never opens `sealed`. */
 export interface HotlistEntry {
   readonly id: string;
-  /** Normalised plate: upper-case A–Z 0–9 (wildcards `*`/`?` arrive with the hot-list issue). */
+  /** Normalised plate: upper-case A–Z 0–9; a partial plate may hold `?` (one character) and `*` (any run). */
   readonly plate: string;
   readonly state?: string;
   readonly listType: HotlistType;
@@ -31,17 +31,58 @@ export interface HotlistEntry {
 
 export type MatchKind = 'exact' | 'ocr-equivalent' | 'edit-distance' | 'wildcard';
 
+/**
+ * One difference between the read and the listed plate. `position` is the read's character
+ * index (for a dropped character: where it is missing). `read` is '' for a dropped listed
+ * character, `listed` is '' for an extra read character.
+ */
+export interface Substitution {
+  readonly position: number;
+  readonly read: string;
+  readonly listed: string;
+  readonly op?: 'lookalike' | 'substituted' | 'dropped' | 'extra';
+}
+
 /** Why a read hit an entry. */
 export interface Match {
   readonly entryId: string;
   readonly listId: string;
   readonly listVersion: string;
   readonly kind: MatchKind;
+  /**
+   * Edits after look-alike equivalence: 0 for exact, OCR-equivalent and wildcard matches, 1…k
+   * for edit-distance matches (what the matcher compares with k).
+   */
   readonly distance: number;
-  /** e.g. [{position: 2, read: '0', listed: 'O'}] */
-  readonly substitutions: readonly { position: number; read: string; listed: string }[];
+  /** e.g. [{position: 2, read: '0', listed: 'O', op: 'lookalike'}] */
+  readonly substitutions: readonly Substitution[];
   readonly entry: HotlistEntry;
+  /** Id of the runner-up entry, when the read hit more than one. */
   readonly nextBest?: string;
+  /** The candidate text that hit, and its rank among the read's candidates (0 = voted text). */
+  readonly read?: string;
+  readonly candidateRank?: number;
+  /** The read's state differs from the entry's (kept, ranked last, under `stateMismatch: demote`). */
+  readonly stateMismatch?: boolean;
+  /** Freshness of the list at match time (P3): generation time, age, and whether past the policy age. */
+  readonly listGeneratedAt?: number;
+  readonly listAgeMs?: number;
+  readonly listStale?: boolean;
+}
+
+/**
+ * Something the device reports on its events topic (ARCHITECTURE.md: tamper, camera down, stale
+ * hot list, …). Until the delivery issue publishes them, main.ts logs them.
+ */
+export interface GatewayEvent {
+  readonly type: string;
+  /** ms since epoch */
+  readonly at: number;
+  readonly [field: string]: unknown;
+}
+
+export interface EventSink {
+  emit(event: GatewayEvent): void;
 }
 
 export type Direction = 'left' | 'right' | 'toward' | 'away' | 'unknown';

@@ -107,3 +107,16 @@ export async function encodeJpeg(image: RgbImage, quality = 85): Promise<Uint8Ar
   // A copy with its own ArrayBuffer: transferable out of a worker and not a view into sharp's memory.
   return new Uint8Array(buf);
 }
+
+/** The axis-aligned region of `image` (clipped to it), copied. */
+export function cropRgb(image: RgbImage, x: number, y: number, width: number, height: number): RgbImage {
+  const x0 = Math.min(image.width - 1, Math.max(0, Math.floor(x)));
+  const y0 = Math.min(image.height - 1, Math.max(0, Math.floor(y)));
+  const x1 = Math.min(image.width, Math.ceil(x + width));
+  const y1 = Math.min(image.height, Math.ceil(y + height));
+  const w = Math.max(1, x1 - x0);
+  const h = Math.max(1, y1 - y0);
+  const out = new Uint8Array(w * h * 3);
+  for (let r = 0; r < h; r++) out.set(image.data.subarray(((y0 + r) * image.width + x0) * 3, ((y0 + r) * image.width + x0 + w) * 3), r * w * 3);
+  return { width: w, height: h, data: out };
+}

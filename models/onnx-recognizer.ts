@@ -5,22 +5,20 @@
  */
 import type * as ort from 'onnxruntime-node';
 import { RecognitionAbortedError, RecognizerClosedError } from './errors.ts';
-import { quadBounds, quadSize, rectCorners } from './geometry.ts';
-import { DEFAULT_MAX_IMAGE_SIDE, encodeJpeg, validateImage, warpQuad } from './image.ts';
-import {
-  DEFAULT_PLATE_RULES,
-  dropStackedText,
-  mergeLineWords,
-  plateRectFromLine,
-  plateShaped,
-  plateText,
-  type PlateRuleOptions,
-} from './plate-rules.ts';
+import { quadBounds, quadSize, rectCorners, type Quad } from './geometry.ts';
+import { cropRgb, DEFAULT_MAX_IMAGE_SIDE, encodeJpeg, validateImage, warpQuad } from './image.ts';
+import { DEFAULT_PLATE_RULES, plateRectFromLine, plateText, type PlateRuleOptions } from './plate-rules.ts';
+import { plateCandidates, type PlateCandidate } from './plates/candidates.ts';
+import { candidateCrop, dropShortCharacters, rankedText, stretchContrast, tallerCandidate, type PlateText } from './plates/reading.ts';
+import { readState } from './plates/state-reader.ts';
+import { allFormats } from './plates/us-formats.ts';
 import { openAssetFolder, openPack } from './packs/open.ts';
 import type { DbPostprocessOptions } from './ppocr/db-postprocess.ts';
 import { TextDetector } from './ppocr/detector.ts';
-import { TextRecognizer } from './ppocr/recognizer.ts';
+import { REC_HEIGHT, REC_MAX_WIDTH, TextRecognizer, type TextReading } from './ppocr/recognizer.ts';
 import { createSession } from './ppocr/session.ts';
+import type { StepMatrix } from './ppocr/ctc.ts';
+import { PlateCrnn } from './crnn/plate-crnn.ts';
 import type { Box, PlateRead, PlateRecognizer, RecognitionResult, RgbImage } from './types.ts';
 
 export interface OnnxRecognizerOptions {
@@ -39,6 +37,30 @@ export interface OnnxRecognizerOptions {
   readonly detMaxSide?: number;
   /** DBNet post-processing overrides (thresh, boxThresh, unclipRatio, …). */
   readonly det?: Partial<DbPostprocessOptions>;
+  /**
+   * Detector input of the first, cheap pass (default 640): the pass at detMaxSide runs only when
+   * this one found no read with confidence ≥ `retryBelow` (default 0.5). Set it to detMaxSide or
+   * more for a single pass.
+   */
+  readonly detFirstSide?: number;
+  readonly retryBelow?: number;
+  /** Detector input: smaller images scaled up to this longer side; default 512. */
+  readonly detMinSide?: number;
+  /** Read the state name and slogan lines to set PlateRead.state; default true. */
+  readonly readState?: boolean;
+  /**
+   * A second recogniser: the folder of a plate-CRNN pack (models/crnn), whose lattice over the
+   * whole plate is combined with PP-OCR's by summing log-probabilities (× `crnnWeight`, default 1).
+   */
+  readonly crnnPackDir?: string;
+  readonly crnnWeight?: number;
+  /**
+   * Readings whose mean character probability is below this are read again from a taller,
+   * contrast-stretched crop and the more confident reading kept. Default 0 (off): on the
+   * benchmark sets it changed nothing on crops and lost scenes at 0.75–0.9 (the more confident
+   * reading was not the more correct one).
+   */
+  readonly secondLookBelow?: number;
   /** Candidates per read; default 5. */
   readonly topN?: number;
   readonly beamWidth?: number;
@@ -52,11 +74,27 @@ export interface OnnxRecognizerOptions {
 }
 
 /** The decoding and plate-rule pipeline around the pack's models, stamped after the pack id. */
-const PIPELINE = 'plate-ctc-1';
+const PIPELINE = 'plate-ctc-2';
+
+const ALL_FORMATS = allFormats();
+const DEFAULT_FIRST_SIDE = 640;
+const DEFAULT_RETRY_BELOW = 0.5;
+/** Reads refined per image (most confident first), and the window's margin around each, × box size. */
+const REFINE_MAX = 2;
+/** Lines shorter than this in the cheap pass's map (pixels) are detected again in a window. */
+const SMALL_MAP_HEIGHT = 24;
+const REFINE_MARGIN = 0.5;
+/**
+ * Detector input side for a window (scaled up or down to it): the window is about five line
+ * heights tall, so at 320×160 the registration's characters are ~30 px, where DBNet is at home.
+ */
+const REFINE_SIDE = 416;
 
 export class OnnxPlateRecognizer implements PlateRecognizer {
   private closed = false;
   private readonly rules: PlateRuleOptions;
+  private readonly firstSide: number;
+  private readonly retryBelow: number;
 
   constructor(
     readonly modelVersion: string,
@@ -64,8 +102,12 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     private readonly recognizer: TextRecognizer,
     private readonly sessions: readonly ort.InferenceSession[],
     private readonly options: OnnxRecognizerOptions = {},
+    private readonly detMaxSide = 960,
+    private readonly crnn?: PlateCrnn,
   ) {
     this.rules = { ...DEFAULT_PLATE_RULES, ...options.rules };
+    this.firstSide = options.detFirstSide ?? DEFAULT_FIRST_SIDE;
+    this.retryBelow = options.retryBelow ?? DEFAULT_RETRY_BELOW;
   }
 
   /**
@@ -103,13 +145,19 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
       throw err;
     }
     const [det, rec] = sessions as [ort.InferenceSession, ort.InferenceSession];
-    const detector = new TextDetector(det, { ...options.det, maxSide: detMaxSide });
+    const detector = new TextDetector(det, {
+      ...options.det,
+      maxSide: detMaxSide,
+      ...(options.detMinSide !== undefined && { minSide: options.detMinSide }),
+    });
     const recognizer = new TextRecognizer(rec, models.alphabet, {
       ...(options.topN !== undefined && { topN: options.topN }),
       ...(options.beamWidth !== undefined && { beamWidth: options.beamWidth }),
       ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
     });
-    return new OnnxPlateRecognizer(`${models.id}/${PIPELINE}`, detector, recognizer, [det, rec], options);
+    const crnn = options.crnnPackDir !== undefined ? await PlateCrnn.open(options.crnnPackDir, threads) : undefined;
+    const id = `${models.id}${crnn ? `+${crnn.id}` : ''}/${PIPELINE}`;
+    return new OnnxPlateRecognizer(id, detector, recognizer, [det, rec], options, detMaxSide, crnn);
   }
 
   async recognize(image: RgbImage, signal?: AbortSignal): Promise<RecognitionResult> {
@@ -119,45 +167,144 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
       if (signal?.aborted) throw new RecognitionAbortedError();
     };
     checkAbort();
+    const side1 = Math.min(this.firstSide, this.detMaxSide);
+    const times = { detectMs: 0, recogniseMs: 0, postprocessMs: 0 };
+    const scale = side1 / Math.max(image.width, image.height);
+    let found: Found[];
+    if (scale >= 1) {
+      found = await this.readCandidates(image, await this.detectAt(image, side1, times), times);
+    } else {
+      // A cheap pass over the frame. Lines large enough in its map are read as they
+      // are; small ones (most plates in a wide view) are detected again in a window around them,
+      // at a scale where their characters are large, and read from there.
+      const cands = await this.detectAt(image, side1, times);
+      checkAbort();
+      const small = (c: PlateCandidate): boolean => c.rect.height * scale < SMALL_MAP_HEIGHT;
+      found = await this.readCandidates(image, cands.filter((c) => !small(c)), times);
+      const windows = cands
+        .filter(small)
+        .sort((a, b) => b.score * b.likeness - a.score * a.likeness)
+        .slice(0, REFINE_MAX);
+      for (const c of windows) {
+        checkAbort();
+        const f = await this.readInWindow(image, c, times);
+        if (f) found.push(f);
+      }
+      // Nothing it is sure of, and a finer full pass would see more pixels: look again.
+      if (side1 < this.detMaxSide && bestConfidence(found) < this.retryBelow) {
+        checkAbort();
+        const full = await this.readCandidates(image, await this.detectAt(image, this.detMaxSide, times), times);
+        if (bestConfidence(full) > bestConfidence(found)) found = full;
+      }
+      found.sort((a, b) => b.confidence - a.confidence);
+    }
+    checkAbort();
     const t0 = performance.now();
+    const reads = await this.finish(found);
+    times.postprocessMs += performance.now() - t0;
+    const totalMs = times.detectMs + times.recogniseMs + times.postprocessMs;
+    return { reads, timings: { ...times, totalMs } };
+  }
 
-    const found = await this.detector.detect(image);
-    const lines = dropStackedText(mergeLineWords(found, this.rules.mergeGap).filter((l) => plateShaped(l.rect, this.rules)));
+  /**
+   * Detects and reads again in a window around candidate `c` (its plate box grown by
+   * REFINE_MARGIN): the most confident plate whose centre lies in that plate box, in frame terms.
+   */
+  private async readInWindow(image: RgbImage, c: PlateCandidate, times: StageTimes): Promise<Found | undefined> {
+    const b = quadBounds(rectCorners(plateRectFromLine(c.rect)));
+    const x = Math.max(0, Math.floor(b.x - b.width * REFINE_MARGIN));
+    const y = Math.max(0, Math.floor(b.y - b.height * REFINE_MARGIN));
+    const window = cropRgb(image, x, y, b.width * (1 + 2 * REFINE_MARGIN), b.height * (1 + 2 * REFINE_MARGIN));
+    const inWindow = await this.readCandidates(window, await this.detectAt(window, REFINE_SIDE, times, REFINE_SIDE), times);
+    const inside = inWindow.find((w) => {
+      const cx = x + w.box.x + w.box.width / 2;
+      const cy = y + w.box.y + w.box.height / 2;
+      return cx >= b.x && cx <= b.x + b.width && cy >= b.y && cy <= b.y + b.height;
+    });
+    return inside && { ...inside, box: clipBox({ ...inside.box, x: inside.box.x + x, y: inside.box.y + y }, image.width, image.height) };
+  }
+
+  private async detectAt(
+    image: RgbImage,
+    side: number,
+    times: StageTimes,
+    minSide?: number,
+    db: Partial<DbPostprocessOptions> = {},
+  ): Promise<PlateCandidate[]> {
+    const t0 = performance.now();
+    const cands = plateCandidates(await this.detector.detect(image, side, minSide, db), this.rules);
+    times.detectMs += performance.now() - t0;
+    return cands;
+  }
+
+  /** The plate texts of `cands` (in `image`) that pass the plate rules, most confident first. */
+  private async readCandidates(image: RgbImage, cands: readonly PlateCandidate[], times: StageTimes): Promise<Found[]> {
+    if (cands.length === 0) return [];
     const t1 = performance.now();
-    checkAbort();
-
-    const readings = await this.recognizer.recognize(image, lines.map((l) => rectCorners(l.rect)));
-    const t2 = performance.now();
-    checkAbort();
-
-    const reads: PlateRead[] = [];
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      const r = readings[i]!;
-      const confidence = geometricMean(r.charProbs) * line.score;
-      if (!plateText(r.text, confidence, this.rules)) continue;
-      const plateQuad = rectCorners(plateRectFromLine(line.rect));
-      reads.push({
-        text: r.text,
-        charConfidences: r.charProbs,
-        confidence,
-        box: clipBox(quadBounds(plateQuad), image.width, image.height),
-        candidates: r.candidates,
-        crop: await this.cropJpeg(image, plateQuad),
+    const crops = cands.map((c) => candidateCrop(image, c, REC_HEIGHT, REC_MAX_WIDTH));
+    const readings = await this.recognizer.recognizeCrops(crops);
+    const plateQuads = cands.map((c) => rectCorners(plateRectFromLine(c.rect)));
+    const second = this.crnn ? await this.crnn.lattices(image, plateQuads) : [];
+    const plates = cands.map((cand, i) => this.plateText(readings[i]!, crops[i]!, cand.rect.height, second[i]));
+    // Second look: an unsure reading is read again from a taller, contrast-stretched crop, and
+    // the more confident of the two kept.
+    const unsure = plates.flatMap((p, i) => (geometricMean(p.charProbs) < (this.options.secondLookBelow ?? 0) ? [i] : []));
+    if (unsure.length > 0) {
+      const again = unsure.map((i) => stretchContrast(candidateCrop(image, tallerCandidate(cands[i]!, SECOND_LOOK_PAD), REC_HEIGHT, REC_MAX_WIDTH)));
+      const rereads = await this.recognizer.recognizeCrops(again);
+      unsure.forEach((i, k) => {
+        const p = this.plateText(rereads[k]!, again[k]!, cands[i]!.rect.height, second[i]);
+        if (geometricMean(p.charProbs) > geometricMean(plates[i]!.charProbs)) plates[i] = p;
       });
     }
-    reads.sort((a, b) => b.confidence - a.confidence);
-    const t3 = performance.now();
-    return {
-      reads,
-      timings: { detectMs: t1 - t0, recogniseMs: t2 - t1, postprocessMs: t3 - t2, totalMs: t3 - t0 },
-    };
+    const t2 = performance.now();
+    const found: Found[] = [];
+    cands.forEach((cand, i) => {
+      const plate = plates[i]!;
+      const confidence = geometricMean(plate.charProbs) * cand.score * cand.likeness;
+      if (!plateText(plate.text, confidence, this.rules)) return;
+      const quad = plateQuads[i]!;
+      found.push({ plate, confidence, cand, image, quad, box: clipBox(quadBounds(quad), image.width, image.height) });
+    });
+    found.sort((a, b) => b.confidence - a.confidence);
+    times.recogniseMs += t2 - t1;
+    times.postprocessMs += performance.now() - t2;
+    return found;
   }
+
+  /** The final reads: state from the captions, and the evidence crop, for what survived. */
+  private async finish(found: readonly Found[]): Promise<PlateRead[]> {
+    const reads: PlateRead[] = [];
+    for (const f of found) {
+      const state = this.options.readState === false ? undefined : await readState(this.recognizer, f.image, f.cand);
+      reads.push({
+        text: f.plate.text,
+        charConfidences: f.plate.charProbs,
+        confidence: f.confidence,
+        box: f.box,
+        candidates: f.plate.candidates,
+        crop: await this.cropJpeg(f.image, f.quad),
+        ...(state !== undefined && { state }),
+      });
+    }
+    return reads;
+  }
+
+  /** Text of one registration: stacked characters masked, candidates ranked by registration formats. */
+  private plateText(r: TextReading, crop: RgbImage, lineHeight: number, second?: StepMatrix): PlateText {
+    // Below this source height strokes blur into each other and ink heights mislead.
+    const m = lineHeight >= MIN_HEIGHT_FOR_TRIM ? dropShortCharacters(r.lattice, r.text, crop, r.stepWidth) : r.lattice;
+    // All formats even when the state is known: a state's list is never complete (specialty
+    // series, older issues), and restricting to it measured worse than ranking against them all.
+    const opinion = second && { lattice: second, weight: this.options.crnnWeight ?? 1 };
+    return rankedText(m, ALL_FORMATS, this.options.beamWidth ?? 16, undefined, opinion);
+  }
+
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.sessions.map((s) => s.release()));
+    await Promise.all([...this.sessions.map((s) => s.release()), this.crnn?.close()]);
   }
 
   private async cropJpeg(image: RgbImage, quad: Parameters<typeof warpQuad>[1]): Promise<Uint8Array> {
@@ -168,6 +315,35 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     const h = Math.max(8, Math.round(height * scale));
     return encodeJpeg(warpQuad(image, quad, w, h), this.options.cropQuality ?? 85);
   }
+}
+
+/** The second look's crop: this × the line height more above and below. */
+const SECOND_LOOK_PAD = 0.1;
+
+/** Registration lines shorter than this (source pixels) are not trimmed of short characters. */
+const MIN_HEIGHT_FOR_TRIM = 20;
+
+
+interface StageTimes {
+  detectMs: number;
+  recogniseMs: number;
+  postprocessMs: number;
+}
+
+/** A plate found in one pass, before its state and evidence crop are made. */
+interface Found {
+  readonly plate: PlateText;
+  readonly confidence: number;
+  readonly cand: PlateCandidate;
+  /** The image the pass ran on (the frame, or a window of it) and the plate's quad in it. */
+  readonly image: RgbImage;
+  readonly quad: Quad;
+  /** In frame coordinates. */
+  readonly box: Box;
+}
+
+function bestConfidence(reads: readonly { confidence: number }[]): number {
+  return reads.reduce((m, r) => Math.max(m, r.confidence), 0);
 }
 
 function geometricMean(values: readonly number[]): number {

@@ -10,9 +10,9 @@
  *  2. Geometry: height ≥ `minTextHeight` px and width/height within [`minAspect`, `maxAspect`].
  *  3. Stacking: a line with a taller line right above or below it, overlapping it horizontally, is
  *     a state name or slogan of that plate and is dropped (registrations are the tallest print).
- *  4. Content, after recognition: 2–8 characters and at least one digit (`requireDigit`), and
- *     confidence ≥ `minConfidence`. Nearly all US registrations carry a digit; all-letter vanity
- *     plates are given up in exchange for rejecting state names, slogans and signage.
+ *  4. Content, after recognition: 2–8 characters and confidence ≥ `minConfidence`. No character
+ *     class is required: vanity plates may be all letters (or all digits); state names, slogans and
+ *     stickers are told apart by geometry instead (rule 3 and models/plates/candidates.ts).
  */
 import { padRect, type RotatedRect } from './geometry.ts';
 
@@ -34,7 +34,7 @@ export const DEFAULT_PLATE_RULES: PlateRuleOptions = {
   maxAspect: 12,
   minChars: 2,
   maxChars: 8,
-  requireDigit: true,
+  requireDigit: false,
   minConfidence: 0.2,
 };
 
@@ -46,7 +46,7 @@ interface Frame {
 }
 
 /** Extent of `r` measured along the axes of `ref`, relative to ref's centre. */
-function extentIn(ref: RotatedRect, r: RotatedRect): Frame {
+export function extentIn(ref: RotatedRect, r: RotatedRect): Frame {
   const dx = r.cx - ref.cx;
   const dy = r.cy - ref.cy;
   const cu = dx * ref.ux + dy * ref.uy;
@@ -58,9 +58,9 @@ function extentIn(ref: RotatedRect, r: RotatedRect): Frame {
   return { u0: cu - hu, u1: cu + hu, v0: cv - hv, v1: cv + hv };
 }
 
-function sameLine(a: RotatedRect, b: RotatedRect, gap: number): boolean {
+export function sameLine(a: RotatedRect, b: RotatedRect, gap: number, minHeightRatio = 0.7): boolean {
   const h = Math.max(a.height, b.height);
-  if (Math.min(a.height, b.height) / h < 0.7) return false;
+  if (Math.min(a.height, b.height) / h < minHeightRatio) return false;
   if (Math.abs(a.ux * b.ux + a.uy * b.uy) < Math.cos((10 * Math.PI) / 180)) return false;
   const e = extentIn(a, b);
   const centreV = (e.v0 + e.v1) / 2;
@@ -70,7 +70,7 @@ function sameLine(a: RotatedRect, b: RotatedRect, gap: number): boolean {
 }
 
 /** The smallest rectangle, in `a`'s orientation, that holds both. */
-function union(a: RotatedRect, b: RotatedRect): RotatedRect {
+export function union(a: RotatedRect, b: RotatedRect): RotatedRect {
   const e = extentIn(a, b);
   const u0 = Math.min(-a.width / 2, e.u0);
   const u1 = Math.max(a.width / 2, e.u1);

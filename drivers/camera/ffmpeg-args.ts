@@ -4,8 +4,15 @@
  * scaling, raw rgb24 on stdout) is common to all of them.
  *
  * A hardware preset adds decoder options before `-i` and, if frames come out in device memory, a
- * filter prefix that brings them back (e.g. `hwdownload,format=nv12`). Only the software preset
- * exists today; the device images for Pi and Jetson add theirs here.
+ * filter prefix that brings them back (e.g. `hwdownload,format=nv12`).
+ *
+ * - `software`: libavcodec's H.264 decoder; works everywhere (x86 development, CI).
+ * - `rpi`: the Raspberry Pi's V4L2 memory-to-memory H.264 decoder (`h264_v4l2m2m`, in Debian's and
+ *   Raspberry Pi OS's ffmpeg); frames come back in system memory.
+ * - `jetson`: NVIDIA's multimedia API decoder (`h264_nvmpi`), which needs the jetson-ffmpeg build
+ *   the Jetson device image ships; frames come back in system memory.
+ * A hardware decoder the running ffmpeg lacks fails at start with ffmpeg's own message in the
+ * camera's lastError, and the camera retries with backoff: pick the preset the image supports.
  */
 
 export interface FfmpegPreset {
@@ -18,6 +25,8 @@ export interface FfmpegPreset {
 
 export const FFMPEG_PRESETS = {
   software: { name: 'software', decoderArgs: [], filterPrefix: [] },
+  rpi: { name: 'rpi', decoderArgs: ['-c:v', 'h264_v4l2m2m'], filterPrefix: [] },
+  jetson: { name: 'jetson', decoderArgs: ['-c:v', 'h264_nvmpi'], filterPrefix: [] },
 } as const satisfies Record<string, FfmpegPreset>;
 
 export type FfmpegPresetName = keyof typeof FFMPEG_PRESETS;

@@ -33,6 +33,8 @@ const bool: Coerce = (raw, name) => {
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
   throw new ConfigError([`${name}: expected true/false, got ${JSON.stringify(raw)}`]);
 };
+/** A comma-separated list; blanks dropped. */
+const list: Coerce = (raw) => raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
 /** `ALPR_CAMERAS`: a JSON array, or the shorthand `id=url;id=url`. */
 const cameras: Coerce = (raw, name) => {
   const text = raw.trim();
@@ -64,11 +66,20 @@ export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: C
   ALPR_RECOGNIZER_IN_WORKER: ['recognizer.inWorker', bool],
   ALPR_RECOGNIZER_MIN_CONFIDENCE: ['recognizer.minConfidence', num],
   ALPR_HOTLIST_PATH: ['hotlist.path', str],
+  ALPR_HOTLIST_MAX_AGE_HOURS: ['hotlist.maxAgeHours', num],
+  ALPR_HOTLIST_STATE_MISMATCH: ['hotlist.stateMismatch', str],
   ALPR_MQTT_URL: ['mqtt.url', str],
   ALPR_MQTT_USERNAME: ['mqtt.username', str],
   ALPR_MQTT_PASSWORD: ['mqtt.password', str],
   ALPR_MQTT_PROTOCOL_VERSION: ['mqtt.protocolVersion', int],
   ALPR_TRACKING_EXPIRY_MS: ['tracking.expiryMs', int],
+  ALPR_RETENTION_READS_DAYS: ['retention.readsDays', int],
+  ALPR_RETENTION_HITS_DAYS: ['retention.hitsDays', int],
+  ALPR_RETENTION_IMAGES_DAYS: ['retention.imagesDays', int],
+  ALPR_RETENTION_AUDIT_DAYS: ['retention.auditDays', int],
+  ALPR_STORE_MIN_FREE_PERCENT: ['store.minFreePercent', num],
+  ALPR_STORE_MAX_CLOCK_JUMP_HOURS: ['store.maxClockJumpHours', num],
+  ALPR_STORE_FORBIDDEN_RELEASE_PURPOSES: ['store.forbiddenReleasePurposes', list],
   ALPR_LOG_LEVEL: ['log.level', str],
 };
 /** Read by the loader itself, not part of the schema. */

@@ -6,6 +6,14 @@ import { z } from 'zod';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, at most 63, starting with a letter or digit');
 
+/** A rectangle in fractions of the frame (0–1), so it survives a change of resolution. */
+const regionSchema = z.strictObject({
+  x: z.number().min(0).max(1),
+  y: z.number().min(0).max(1),
+  width: z.number().gt(0).max(1),
+  height: z.number().gt(0).max(1),
+}).refine((r) => r.x + r.width <= 1.0001 && r.y + r.height <= 1.0001, 'the region reaches past the frame (x + width and y + height must be ≤ 1)');
+
 export const cameraSchema = z.strictObject({
   id,
   /** rtsp://… or a file path (a file plays as a camera: the demo and tests). */
@@ -18,6 +26,14 @@ export const cameraSchema = z.strictObject({
   realtime: z.boolean().default(true),
   /** For files: start again at the end. */
   loop: z.boolean().default(false),
+  /** ffmpeg decoder preset: software everywhere, or the device family's hardware decoder. */
+  decoder: z.enum(['software', 'rpi', 'jetson']).default('software'),
+  /** Where plates are looked for; the rest of the frame is never read. Default: the whole frame. */
+  zone: regionSchema.optional(),
+  /** Painted black before anything sees the frame (recognition, stored overviews, live view). */
+  privacyMasks: z.array(regionSchema).max(16).default([]),
+  /** With no motion and no vehicle in view, analyse only every Nth frame. */
+  idleEvery: z.number().int().min(1).max(100).default(4),
 });
 
 export const configSchema = z.strictObject({
@@ -43,8 +59,14 @@ export const configSchema = z.strictObject({
     minConfidence: z.number().min(0).max(1).default(0.5),
   }).prefault({}),
   hotlist: z.strictObject({
-    /** CSV file with a header: plate,state,list_type,priority,… */
+    /** The list in force: a `*.hotlist` file from `alpr hotlist import`, or a development CSV of public columns. */
     path: z.string().min(1),
+    /** P3: past this age the list is stale (event raised, hits flagged). */
+    maxAgeHours: z.number().positive().max(24 * 30).default(24),
+    /** A read whose state differs from the entry's: no hit, or a hit ranked last and flagged. */
+    stateMismatch: z.enum(['exclude', 'demote']).default('exclude'),
+    /** Look-alike classes, e.g. ["O0DQ", "I1"]; default gateway/hotlist/equivalence.ts. */
+    equivalence: z.array(z.string().regex(/^[A-Z0-9]{2,36}$/, 'two or more of A–Z, 0–9')).optional(),
   }),
   mqtt: z.strictObject({
     url: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'expected an mqtt://, mqtts://, ws:// or wss:// URL'),
@@ -56,6 +78,22 @@ export const configSchema = z.strictObject({
   tracking: z.strictObject({
     /** A vehicle's pass ends when its plate has not been read for this long. */
     expiryMs: z.number().int().min(100).max(60_000).default(2_000),
+  }).prefault({}),
+  /** How long each class of data is kept (P6); `auditDays` at least a year (CJIS). */
+  retention: z.strictObject({
+    readsDays: z.number().int().min(1).max(3650).default(30),
+    hitsDays: z.number().int().min(1).max(3650).default(30),
+    /** Images of reads (hits keep theirs as long as the hit). */
+    imagesDays: z.number().int().min(1).max(3650).default(30),
+    auditDays: z.number().int().min(365, 'audit records are kept at least 365 days (CJIS)').max(3650).default(365),
+  }).refine((r) => r.imagesDays <= r.readsDays, { message: 'cannot exceed readsDays (an image outliving its read could not be found)', path: ['imagesDays'] }).prefault({}),
+  store: z.strictObject({
+    /** Below this share of free disk, the oldest reads are purged and an alarm raised. */
+    minFreePercent: z.number().min(1).max(90).default(10),
+    /** The largest forward clock step accepted soon after boot (the device was switched off). */
+    maxClockJumpHours: z.number().min(0).max(24 * 365).default(72),
+    /** Release purposes this agency forbids (P11), matched case-insensitively. */
+    forbiddenReleasePurposes: z.array(z.string().min(3).max(100)).max(50).default(['immigration']),
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -9,14 +9,15 @@ import type { RgbImage } from '../../models/types.ts';
 
 export type HealthCondition = 'no-frames' | 'lens-blocked' | 'defocused' | 'read-rate-collapse';
 
-export interface HealthEvent {
+// A type alias, not an interface, so that it is assignable to DeviceEvent's index signature.
+export type HealthEvent = {
   readonly type: 'camera-health';
   readonly cameraId: string;
   readonly condition: HealthCondition;
   readonly state: 'raised' | 'cleared';
   readonly at: number;
   readonly detail: string;
-}
+};
 
 export interface HealthOptions {
   /** No frame for this long raises no-frames. Default 10 s. */

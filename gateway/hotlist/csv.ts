@@ -1,15 +1,20 @@
 /**
- * CSV hot-list parsing (RFC 4180 quoting) into normalised HotlistEntry values.
- * A list is accepted whole or not at all: any row error rejects the file, and every error names
- * its line so the person who exported the list can fix it.
+ * CSV for hot lists (RFC 4180 quoting): a tokenizer that takes text in chunks, so a large NCIC
+ * extract streams through the import, and the device's development list format (public columns
+ * only). Every error names its line so the person who exported the list can fix it, and a list
+ * is accepted whole or not at all.
  */
 import { createHash } from 'node:crypto';
-import { HOTLIST_TYPES, type HotlistEntry, type HotlistType } from '../types.ts';
+import type { HotlistEntry } from '../types.ts';
+import { planColumns, RowChecker } from './rows.ts';
 
+/** A list that cannot be used, with every reason found. The list in force stays in force. */
 export class HotlistError extends Error {
-  override readonly name = 'HotlistError';
-  constructor(readonly source: string, readonly problems: readonly string[]) {
-    super(`hot list ${source} rejected:\n  - ${problems.slice(0, 20).join('\n  - ')}${problems.length > 20 ? `\n  - … and ${problems.length - 20} more` : ''}`);
+  override readonly name: string = 'HotlistError';
+  constructor(readonly source: string, readonly problems: readonly string[], readonly more = 0) {
+    const shown = problems.slice(0, 20);
+    const hidden = problems.length - shown.length + more;
+    super(`hot list ${source} rejected:\n  - ${shown.join('\n  - ')}${hidden > 0 ? `\n  - … and ${hidden} more` : ''}`);
   }
 }
 
@@ -20,75 +25,163 @@ export interface HotlistFile {
   readonly entries: readonly HotlistEntry[];
 }
 
-interface Row {
+export interface Row {
+  /** 1-based line where the row starts. */
   readonly line: number;
   readonly fields: string[];
 }
 
-/** Splits CSV text into rows of fields; `line` is the 1-based line where the row starts. */
-export function parseCsvRows(text: string, source: string): Row[] {
-  const rows: Row[] = [];
-  let fields: string[] = [];
-  let field = '';
-  let inQuotes = false;
-  let line = 1;
-  let rowLine = 1;
-  let quotedField = false;
-  const endField = (): void => {
-    fields.push(quotedField ? field : field.trim());
-    field = '';
-    quotedField = false;
-  };
-  const endRow = (): void => {
-    endField();
-    if (!(fields.length === 1 && fields[0] === '')) rows.push({ line: rowLine, fields });
-    fields = [];
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inQuotes) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else inQuotes = false;
-      } else {
-        if (c === '\n') line++;
-        field += c;
-      }
-      continue;
-    }
-    if (c === '"') {
-      if (field.trim() !== '') throw new HotlistError(source, [`line ${line}: quote inside an unquoted field`]);
-      field = '';
-      inQuotes = true;
-      quotedField = true;
-    } else if (c === ',') endField();
-    else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      endRow();
-      line++;
-      rowLine = line;
-    } else field += c;
+/** A hot-list row is a few hundred bytes; anything near this is the wrong file or a runaway quote. */
+export const MAX_ROW_CHARS = 64 * 1024;
+
+/** Splits CSV text fed in chunks into rows; blank lines are skipped. */
+export class CsvTokenizer {
+  private fields: string[] = [];
+  private field = '';
+  private inQuotes = false;
+  private quotedField = false;
+  /** A `"` ended the last chunk inside quotes: escaped quote or closing quote, decided by the next char. */
+  private pendingQuote = false;
+  /** A `\r` ended the last chunk: a `\n` starting the next one belongs to it. */
+  private pendingCr = false;
+  private line = 1;
+  private rowLine = 1;
+  private rowChars = 0;
+
+  constructor(private readonly source: string, private readonly maxRowChars = MAX_ROW_CHARS) {}
+
+  /** Lines started so far (for error messages outside the tokenizer). */
+  get currentLine(): number {
+    return this.line;
   }
-  if (inQuotes) throw new HotlistError(source, [`line ${rowLine}: quoted field never closed`]);
-  endRow();
-  return rows;
+
+  push(text: string, out: Row[] = []): Row[] {
+    let i = 0;
+    if (this.pendingCr) {
+      this.pendingCr = false;
+      if (text[0] === '\n') i = 1;
+    }
+    for (; i < text.length; i++) {
+      const c = text[i]!;
+      if (++this.rowChars > this.maxRowChars) {
+        throw new HotlistError(this.source, [`line ${this.rowLine}: a row longer than ${this.maxRowChars} characters (a hot-list row is a few hundred; is this the right file, or is a quote never closed?)`]);
+      }
+      if (this.pendingQuote) {
+        this.pendingQuote = false;
+        if (c === '"') {
+          this.field += '"';
+          continue;
+        }
+        this.inQuotes = false;
+      }
+      if (this.inQuotes) {
+        if (c === '"') {
+          if (i + 1 === text.length) this.pendingQuote = true;
+          else if (text[i + 1] === '"') {
+            this.field += '"';
+            i++;
+          } else this.inQuotes = false;
+        } else {
+          if (c === '\n') this.line++;
+          this.field += c;
+        }
+        continue;
+      }
+      if (c === '"') {
+        if (this.field.trim() !== '') throw new HotlistError(this.source, [`line ${this.line}: quote inside an unquoted field`]);
+        this.field = '';
+        this.inQuotes = true;
+        this.quotedField = true;
+      } else if (c === ',') this.endField();
+      else if (c === '\n' || c === '\r') {
+        if (c === '\r') {
+          if (i + 1 === text.length) this.pendingCr = true;
+          else if (text[i + 1] === '\n') i++;
+        }
+        this.endRow(out);
+        this.line++;
+        this.rowLine = this.line;
+      } else this.field += c;
+    }
+    return out;
+  }
+
+  end(out: Row[] = []): Row[] {
+    if (this.pendingQuote) {
+      this.pendingQuote = false;
+      this.inQuotes = false;
+    }
+    if (this.inQuotes) throw new HotlistError(this.source, [`line ${this.rowLine}: quoted field never closed`]);
+    this.endRow(out);
+    return out;
+  }
+
+  private endField(): void {
+    this.fields.push(this.quotedField ? this.field : this.field.trim());
+    this.field = '';
+    this.quotedField = false;
+  }
+
+  private endRow(out: Row[]): void {
+    this.endField();
+    if (!(this.fields.length === 1 && this.fields[0] === '')) out.push({ line: this.rowLine, fields: this.fields });
+    this.fields = [];
+    this.rowChars = 0;
+  }
 }
 
-const REQUIRED = ['plate', 'list_type'] as const;
-const KNOWN = ['id', 'plate', 'state', 'list_type', 'priority', 'effective', 'expires', 'covert', 'sealed'] as const;
+/** Splits CSV text into rows; `line` is the 1-based line where the row starts. */
+export function parseCsvRows(text: string, source: string): Row[] {
+  const tokenizer = new CsvTokenizer(source);
+  return tokenizer.end(tokenizer.push(text));
+}
 
 /** Upper-case, spaces and dashes removed. */
 export function normalisePlate(raw: string): string {
   return raw.toUpperCase().replace(/[\s-]/g, '');
 }
 
-function parseTime(raw: string): number | Error {
-  const t = Date.parse(raw);
-  return Number.isNaN(t) ? new Error(`not an ISO 8601 date/time: ${JSON.stringify(raw)}`) : t;
+/**
+ * Strict UTF-8 decoding with a reason a person can act on. Lists exported from Windows tools
+ * arrive as UTF-16 or Windows-1252 often enough to name both.
+ */
+export function decodeHotlistBytes(bytes: Uint8Array, source: string): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new HotlistError(source, ['the file is UTF-16 text: export it as UTF-8 (CSV UTF-8)']);
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new HotlistError(source, [`line ${lineAt(bytes, nul)}: a NUL byte: binary data, not CSV text`]);
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new HotlistError(source, [`line ${lineAt(bytes, firstInvalidUtf8(bytes))}: not UTF-8 text (another encoding such as Windows-1252?): export it as UTF-8`]);
+  }
 }
 
+function lineAt(bytes: Uint8Array, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset; i++) if (bytes[i] === 0x0a) line++;
+  return line;
+}
+
+/** Offset of the first byte that breaks UTF-8 (the decoder only says that one does). */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    if (need < 0) return i;
+    for (let j = 1; j <= need; j++) if (i + j >= bytes.length || (bytes[i + j]! & 0xc0) !== 0x80) return i;
+    i += need + 1;
+  }
+  return bytes.length;
+}
+
+/**
+ * The device's development list: a CSV of public columns only (plate, state, list_type,
+ * priority, effective, expires, covert, id, sealed). Personal columns are refused: they belong
+ * in an imported list, sealed (`alpr hotlist import`).
+ */
 export function parseHotlistCsv(text: string, source: string): HotlistFile {
   if (text.includes('\u0000') || text.includes('\uFFFD')) {
     throw new HotlistError(source, ['not UTF-8 text (binary data or another encoding)']);
@@ -97,64 +190,16 @@ export function parseHotlistCsv(text: string, source: string): HotlistFile {
   const rows = parseCsvRows(body, source);
   const header = rows.shift();
   if (!header) throw new HotlistError(source, ['the file is empty: expected a header line and at least one entry']);
-  const columns = header.fields.map((f) => f.toLowerCase());
-  const problems: string[] = [];
-  for (const col of columns) {
-    if (!(KNOWN as readonly string[]).includes(col)) problems.push(`line ${header.line}: unknown column ${JSON.stringify(col)} (known: ${KNOWN.join(', ')})`);
-  }
-  for (const col of REQUIRED) if (!columns.includes(col)) problems.push(`line ${header.line}: missing required column "${col}"`);
-  if (new Set(columns).size !== columns.length) problems.push(`line ${header.line}: a column name appears twice`);
-  if (problems.length) throw new HotlistError(source, problems);
+  const plan = planColumns(header, 'device');
+  if (plan.problems.length) throw new HotlistError(source, plan.problems);
   if (rows.length === 0) throw new HotlistError(source, ['no entries after the header line']);
-
+  const checker = new RowChecker(plan);
   const entries: HotlistEntry[] = [];
-  const seen = new Map<string, number>();
   for (const row of rows) {
-    const at = `line ${row.line}`;
-    if (row.fields.length !== columns.length) {
-      problems.push(`${at}: ${row.fields.length} fields, header has ${columns.length}`);
-      continue;
-    }
-    const get = (name: string): string => row.fields[columns.indexOf(name)] ?? '';
-    const rowProblems: string[] = [];
-    const plate = normalisePlate(get('plate'));
-    if (!/^[A-Z0-9]{2,10}$/.test(plate)) rowProblems.push(`plate ${JSON.stringify(get('plate'))}: expected 2–10 of A–Z, 0–9`);
-    const listType = get('list_type').toLowerCase();
-    if (!(HOTLIST_TYPES as readonly string[]).includes(listType)) rowProblems.push(`list_type ${JSON.stringify(get('list_type'))}: expected one of ${HOTLIST_TYPES.join(', ')}`);
-    const state = get('state').toLowerCase();
-    if (state && !/^[a-z]{2}$/.test(state)) rowProblems.push(`state ${JSON.stringify(get('state'))}: expected a two-letter code`);
-    const priorityRaw = get('priority');
-    const priority = priorityRaw === '' ? 50 : Number(priorityRaw);
-    if (!Number.isInteger(priority) || priority < 0 || priority > 100) rowProblems.push(`priority ${JSON.stringify(priorityRaw)}: expected an integer 0–100`);
-    const effective = get('effective') ? parseTime(get('effective')) : undefined;
-    const expires = get('expires') ? parseTime(get('expires')) : undefined;
-    if (effective instanceof Error) rowProblems.push(`effective: ${effective.message}`);
-    if (expires instanceof Error) rowProblems.push(`expires: ${expires.message}`);
-    if (typeof effective === 'number' && typeof expires === 'number' && expires <= effective) rowProblems.push('expires is not after effective');
-    const covertRaw = get('covert').toLowerCase();
-    if (covertRaw && !['true', 'false', '1', '0', 'yes', 'no'].includes(covertRaw)) rowProblems.push(`covert ${JSON.stringify(get('covert'))}: expected true or false`);
-    const key = `${plate}|${state}|${listType}`;
-    const dup = seen.get(key);
-    if (dup !== undefined) rowProblems.push(`duplicate of line ${dup} (same plate, state and list type)`);
-    if (rowProblems.length) {
-      problems.push(...rowProblems.map((p) => `${at}: ${p}`));
-      continue;
-    }
-    seen.set(key, row.line);
-    const idField = get('id');
-    entries.push({
-      id: idField || `${listType}:${plate}${state ? `:${state}` : ''}`,
-      plate,
-      ...(state ? { state } : {}),
-      listType: listType as HotlistType,
-      priority,
-      ...(typeof effective === 'number' ? { effective } : {}),
-      ...(typeof expires === 'number' ? { expires } : {}),
-      ...(covertRaw ? { covert: ['true', '1', 'yes'].includes(covertRaw) } : {}),
-      ...(get('sealed') ? { sealed: get('sealed') } : {}),
-    });
+    const checked = checker.check(row);
+    if (checked) entries.push(checked.sealedAlready ? { ...checked.entry, sealed: checked.sealedAlready } : checked.entry);
   }
-  if (problems.length) throw new HotlistError(source, problems);
+  if (checker.problems.length) throw new HotlistError(source, checker.problems, checker.unreported);
   const version = createHash('sha256').update(body).digest('hex').slice(0, 12);
   const listId = source.replace(/^.*[\\/]/, '').replace(/\.csv$/i, '');
   return { listId, version, entries };

@@ -7,6 +7,10 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { processIo, type CliIo } from './cli-io.ts';
 import { evalCommand } from './eval-command.ts';
+import { hotlistCommand } from '../../gateway/hotlist/import-command.ts';
+import { auditCommand } from '../../gateway/store/cli/audit-command.ts';
+import { evidenceCommand } from '../../gateway/store/cli/evidence-command.ts';
+import { holdCommand } from '../../gateway/store/cli/hold-command.ts';
 
 export interface Command {
   /** One line for the command list. */
@@ -16,6 +20,10 @@ export interface Command {
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   eval: { summary: 'measure plate recognition on a benchmark folder', run: (argv, io) => evalCommand(argv, io) },
+  hotlist: { summary: 'hotlist import: convert hot-list sources into a device list, personal data sealed', run: (argv, io) => hotlistCommand(argv, io) },
+  audit: { summary: 'audit verify | sample: check the audit chain; draw the P10 sample of inquiries', run: (argv, io) => auditCommand(argv, io) },
+  hold: { summary: 'hold place | list | release: evidence holds kept past retention', run: (argv, io) => holdCommand(argv, io) },
+  evidence: { summary: 'evidence export | verify: signed, encrypted evidence bundles (P11)', run: (argv, io) => evidenceCommand(argv, io) },
 };
 
 function usage(): string {

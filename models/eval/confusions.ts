@@ -3,7 +3,10 @@
  * by edit distance (Levenshtein, unit costs) and the backtrace gives the substitutions, dropped
  * characters and extra characters. Pure.
  */
-import { areLookalikes } from './lookalike.ts';
+import { EquivalenceTable } from '../../gateway/hotlist/equivalence.ts';
+
+/** The gateway's look-alike classes: a misread is "look-alike" exactly when the matcher forgives it. */
+const LOOKALIKES = new EquivalenceTable();
 
 export type EditOp =
   | { readonly op: 'match'; readonly truth: string; readonly read: string }
@@ -107,7 +110,7 @@ export function classifyMisread(truth: string, read: string | undefined, overlap
   if (!overlapsTruth) return 'plate missed, other text read';
   const ops = align(truth, read).filter((o) => o.op !== 'match');
   if (ops.length === 1 && ops[0]!.op === 'sub') {
-    return areLookalikes(ops[0]!.truth, ops[0]!.read) ? 'one look-alike substitution' : 'one other substitution';
+    return LOOKALIKES.areLookalikes(ops[0]!.truth, ops[0]!.read) ? 'one look-alike substitution' : 'one other substitution';
   }
   if (ops.length > 0 && ops.every((o) => o.op === 'del')) return 'characters dropped';
   if (ops.length > 0 && ops.every((o) => o.op === 'ins')) return 'characters added';

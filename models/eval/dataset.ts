@@ -10,7 +10,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Box } from '../types.ts';
-import { normalisePlate } from './lookalike.ts';
+import { normalisePlate } from '../../gateway/hotlist/csv.ts';
 
 export type DatasetFormat = 'scenes' | 'crops';
 

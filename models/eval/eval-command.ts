@@ -209,7 +209,7 @@ export function formatSummary(r: EvalResult, dataset: Dataset, reportPath?: stri
     `  exact read rate   ${pct(r.exactRate)}`,
     `  top-3 read rate   ${pct(r.top3Rate)}`,
     `  no-plate rate     ${pct(r.noPlateRate)}`,
-    `  hit recall        ${pct(r.hitRecall)}   (hot list of ${r.hotlistSize.toLocaleString('en-US')}; exact or one look-alike substitution)`,
+    `  hit recall        ${pct(r.hitRecall)}   (hot list of ${r.hotlistSize.toLocaleString('en-US')}; the gateway's matcher, default policy)`,
     `  false-hit rate    ${pct(r.falseHitRate)}   (images with a hit on another entry)`,
     `  state rate        ${r.stateRate === null ? '—  (no states in this dataset)' : pct(r.stateRate)}`,
     `  recognise ms      median ${r.medianMs}, p95 ${r.p95Ms}   (decode median ${r.decodeMs}, not included; ${r.threads} thread${r.threads > 1 ? 's' : ''})`,

@@ -4,7 +4,8 @@
  */
 import { decodeImageFile } from './decode.ts';
 import type { Dataset, Sample } from './dataset.ts';
-import { LookalikeHotlist } from './lookalike.ts';
+import { HotlistMatcher } from '../../gateway/hotlist/matcher.ts';
+import { tableFromEntries } from '../../gateway/hotlist/table.ts';
 import type { ImageOutcome } from './metrics.ts';
 import type { Progress } from './progress.ts';
 import { randomPlates } from './random-plates.ts';
@@ -14,10 +15,20 @@ import type { PlateRead, PlateRecognizer, RgbImage } from '../types.ts';
 export const DEFAULT_HOTLIST_SIZE = 100_000;
 export const DEFAULT_HOTLIST_SEED = 20_240_601;
 
+/**
+ * A hot list of `plates` under the gateway's own matcher and default policy, so hit recall and
+ * false hits are what the device would produce. Plates a list could not hold are left out.
+ */
+export function hotlistOf(plates: Iterable<string>): HotlistMatcher {
+  const listable = [...new Set(plates)].filter((p) => /^[A-Z0-9]{2,10}$/.test(p));
+  const table = tableFromEntries(listable.map((plate) => ({ id: plate, plate, listType: 'stolen-vehicle', priority: 70 })));
+  return new HotlistMatcher({ info: { listId: 'eval', version: 'eval', generatedAt: 0, source: 'evaluation' }, table });
+}
+
 /** The dataset's own plates plus `size` random realistic ones. */
-export function evaluationHotlist(dataset: Dataset, size = DEFAULT_HOTLIST_SIZE, seed = DEFAULT_HOTLIST_SEED): LookalikeHotlist {
+export function evaluationHotlist(dataset: Dataset, size = DEFAULT_HOTLIST_SIZE, seed = DEFAULT_HOTLIST_SEED): HotlistMatcher {
   const own = new Set(dataset.samples.flatMap((s) => s.truths.map((t) => t.plate)));
-  return new LookalikeHotlist([...own, ...randomPlates(size, seed, own)]);
+  return hotlistOf([...own, ...randomPlates(size, seed, own)]);
 }
 
 /** Called after each image with what the report may want to show; errors rows get no image. */
@@ -26,7 +37,7 @@ export type ImageInspector = (sample: Sample, outcome: ImageOutcome, image: RgbI
 export interface RunOptions {
   readonly dataset: Dataset;
   readonly recognizer: PlateRecognizer;
-  readonly hotlist: LookalikeHotlist;
+  readonly hotlist: HotlistMatcher;
   /** Only the first N samples (in file-name order). */
   readonly limit?: number;
   /** Recognise the first image once, untimed, before measuring (ONNX Runtime's first run is slow). Default true. */

@@ -4,12 +4,15 @@
  * - The read scored for a ground-truth plate: with a box (scenes), the read whose box overlaps it
  *   best; with no box (crops), or when no read overlaps it, the most confident read.
  * - exact: that read's text equals the truth; top-3: one of its first three candidates does.
- * - hit: some candidate of some read in the image hits the truth's hot-list entry; false hit:
- *   some candidate hits an entry that is not one of this image's plates.
+ * - hit: some read in the image, with its candidates, hits the truth's hot-list entry under the
+ *   gateway's matcher (gateway/hotlist); false hit: it hits an entry that is not one of this
+ *   image's plates.
  */
 import type { Box, PlateRead } from '../types.ts';
 import type { Truth } from './dataset.ts';
-import { normalisePlate, type LookalikeHotlist, type MatchKind } from './lookalike.ts';
+import { normalisePlate } from '../../gateway/hotlist/csv.ts';
+import type { HotlistMatcher } from '../../gateway/hotlist/matcher.ts';
+import type { MatchKind } from '../../gateway/types.ts';
 
 /** What the evaluation keeps of a PlateRead (no pixels). */
 export interface ReadSummary {
@@ -82,14 +85,16 @@ export function chooseRead(truth: Truth, reads: readonly ReadSummary[]): { index
   return truth.box ? { index: best, iou: 0 } : { index: best };
 }
 
-export function scoreImage(truths: readonly Truth[], reads: readonly ReadSummary[], hotlist: LookalikeHotlist): ImageScore {
+const KIND_ORDER: Record<MatchKind, number> = { exact: 0, 'ocr-equivalent': 1, 'edit-distance': 2, wildcard: 3 };
+
+export function scoreImage(truths: readonly Truth[], reads: readonly ReadSummary[], hotlist: HotlistMatcher): ImageScore {
   const own = new Set(truths.map((t) => t.plate));
   const hitKinds = new Map<string, MatchKind>();
   for (const read of reads) {
-    for (const candidate of read.candidates) {
-      for (const h of hotlist.match(candidate)) {
-        if (hitKinds.get(h.entry) !== 'exact') hitKinds.set(h.entry, h.kind);
-      }
+    // One query per read, its candidates with it, as the gateway matches a vehicle pass.
+    for (const h of hotlist.matchAll({ plate: read.text, candidates: read.candidates, at: 0 })) {
+      const prev = hitKinds.get(h.entry.plate);
+      if (prev === undefined || KIND_ORDER[h.kind] < KIND_ORDER[prev]) hitKinds.set(h.entry.plate, h.kind);
     }
   }
   const scores = truths.map((truth): TruthScore => {

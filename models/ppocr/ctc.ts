@@ -182,9 +182,20 @@ export function beamSearch(m: StepMatrix, options: BeamOptions = {}, symbols = P
  * cannot be aligned (longer than the lattice allows).
  */
 export function alignedCharProbs(m: StepMatrix, text: string, symbols = PLATE_SYMBOLS): number[] {
+  return alignChars(m, text, symbols).probs;
+}
+
+/** A character's place in the lattice: the first and last step (inclusive) of its Viterbi run. */
+export interface CharSpan {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** alignedCharProbs plus each character's span of steps (empty spans when it cannot be aligned). */
+export function alignChars(m: StepMatrix, text: string, symbols = PLATE_SYMBOLS): { probs: number[]; spans: CharSpan[] } {
   const labels = [...text].map((ch) => symbols.indexOf(ch) + 1);
   const L = labels.length;
-  if (L === 0) return [];
+  if (L === 0) return { probs: [], spans: [] };
   const S = 2 * L + 1;
   const lab = (s: number): number => (s % 2 === 0 ? 0 : labels[(s - 1) / 2]!);
   const logp = (t: number, k: number): number => Math.log(Math.max(m.probs[t * m.classes + k]!, 1e-30));
@@ -213,14 +224,85 @@ export function alignedCharProbs(m: StepMatrix, text: string, symbols = PLATE_SY
     score = next;
   }
   let s = S >= 2 && score[S - 2]! > score[S - 1]! ? S - 2 : S - 1;
-  if (score[s] === NEG) return labels.map(() => 0);
+  if (score[s] === NEG) return { probs: labels.map(() => 0), spans: labels.map(() => ({ start: 0, end: -1 })) };
   const probs = labels.map(() => 0);
+  const starts = labels.map(() => m.steps);
+  const ends = labels.map(() => -1);
   for (let t = m.steps - 1; t >= 0; t--) {
     if (s % 2 === 1) {
       const i = (s - 1) / 2;
       probs[i] = Math.max(probs[i]!, m.probs[t * m.classes + labels[i]!]!);
+      starts[i] = Math.min(starts[i]!, t);
+      ends[i] = Math.max(ends[i]!, t);
     }
     s -= t > 0 ? back[t * S + s]! : 0;
   }
-  return probs;
+  return { probs, spans: starts.map((start, i) => ({ start, end: ends[i]! })) };
+}
+
+/**
+ * Natural log of the CTC probability of `text` under the lattice (forward algorithm over every
+ * alignment, in log space). −Infinity when the string cannot be aligned. Re-ranking needs this for
+ * strings the beam did not keep (look-alike substitutions), on the same scale as beam scores.
+ */
+export function ctcLogProb(m: StepMatrix, text: string, symbols = PLATE_SYMBOLS): number {
+  const labels = [...text].map((ch) => symbols.indexOf(ch) + 1);
+  if (labels.some((l) => l <= 0)) return -Infinity;
+  const S = 2 * labels.length + 1;
+  const lab = (s: number): number => (s % 2 === 0 ? 0 : labels[(s - 1) / 2]!);
+  const lp = (t: number, k: number): number => Math.log(Math.max(m.probs[t * m.classes + k]!, 1e-30));
+  const add = (a: number, b: number): number => {
+    if (a === -Infinity) return b;
+    if (b === -Infinity) return a;
+    const hi = Math.max(a, b);
+    return hi + Math.log(Math.exp(a - hi) + Math.exp(b - hi));
+  };
+  if (m.steps === 0) return labels.length === 0 ? 0 : -Infinity;
+  let alpha = new Float64Array(S).fill(-Infinity);
+  alpha[0] = lp(0, 0);
+  if (S > 1) alpha[1] = lp(0, lab(1));
+  for (let t = 1; t < m.steps; t++) {
+    const next = new Float64Array(S).fill(-Infinity);
+    for (let s = 0; s < S; s++) {
+      let a = alpha[s]!;
+      if (s >= 1) a = add(a, alpha[s - 1]!);
+      if (s >= 2 && lab(s) !== 0 && lab(s) !== lab(s - 2)) a = add(a, alpha[s - 2]!);
+      if (a !== -Infinity) next[s] = a + lp(t, lab(s));
+    }
+    alpha = next;
+  }
+  return S >= 2 ? add(alpha[S - 1]!, alpha[S - 2]!) : alpha[S - 1]!;
+}
+
+/**
+ * Best-path decoding over the model's full dictionary (no folding onto the plate alphabet), for
+ * the printed state name and slogan lines. `row(t, c)` reads the model output.
+ */
+export function greedyDecodeFull(output: Float32Array, offset: number, steps: number, classes: number, dictionary: readonly string[]): string {
+  let text = '';
+  let prev = 0;
+  for (let t = 0; t < steps; t++) {
+    const row = offset + t * classes;
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (output[row + c]! > output[row + best]!) best = c;
+    if (best !== 0 && best !== prev) text += best <= dictionary.length ? dictionary[best - 1]! : ' ';
+    prev = best;
+  }
+  return text;
+}
+
+/**
+ * Moves the probability of symbol `from` into `to` at every step (in place). Used to report O as 0:
+ * most US issuers print them with one glyph, and a reader that splits the mass between the two
+ * ranks neither first.
+ */
+export function foldSymbol(m: StepMatrix, from: string, to: string, symbols = PLATE_SYMBOLS): void {
+  const a = symbols.indexOf(from) + 1;
+  const b = symbols.indexOf(to) + 1;
+  if (a <= 0 || b <= 0) throw new RangeError(`foldSymbol: ${from} or ${to} is not in the alphabet`);
+  for (let t = 0; t < m.steps; t++) {
+    const row = t * m.classes;
+    m.probs[row + b] = m.probs[row + b]! + m.probs[row + a]!;
+    m.probs[row + a] = 0;
+  }
 }

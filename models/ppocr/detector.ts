@@ -8,8 +8,13 @@ import type { RgbImage } from '../types.ts';
 import { boxesFromProbMap, DEFAULT_DB_OPTIONS, type DbPostprocessOptions } from './db-postprocess.ts';
 
 export interface DetectorOptions extends Partial<DbPostprocessOptions> {
-  /** The longer side is scaled down to at most this (never up); default 960. */
+  /** The longer side is scaled down to at most this; default 960. */
   readonly maxSide?: number;
+  /**
+   * …and small images scaled up so the longer side is at least this; default 512. The detector
+   * was trained on text a few dozen pixels tall and finds nothing in a 75×37 plate crop as is.
+   */
+  readonly minSide?: number;
 }
 
 export interface TextBox {
@@ -26,8 +31,9 @@ const MEAN = [0.485, 0.456, 0.406] as const;
 const STD = [0.229, 0.224, 0.225] as const;
 
 /** Detector input size: longer side ≤ maxSide, both sides rounded to multiples of 32 (≥ 32). */
-export function detectorInputSize(width: number, height: number, maxSide: number): { width: number; height: number } {
-  const scale = Math.min(1, maxSide / Math.max(width, height));
+export function detectorInputSize(width: number, height: number, maxSide: number, minSide = 0): { width: number; height: number } {
+  const longer = Math.max(width, height);
+  const scale = longer < minSide ? Math.min(minSide, maxSide) / longer : Math.min(1, maxSide / longer);
   const round32 = (v: number): number => Math.max(32, Math.round((v * scale) / 32) * 32);
   return { width: round32(width), height: round32(height) };
 }
@@ -57,8 +63,14 @@ export class TextDetector {
     this.options = options;
   }
 
-  async detect(image: RgbImage): Promise<TextBox[]> {
-    const size = detectorInputSize(image.width, image.height, this.options.maxSide ?? 960);
+  /** `db` overrides the post-processing options for this call (a more permissive first pass, say). */
+  async detect(
+    image: RgbImage,
+    maxSide = this.options.maxSide ?? 960,
+    minSide = this.options.minSide ?? 512,
+    db: Partial<DbPostprocessOptions> = {},
+  ): Promise<TextBox[]> {
+    const size = detectorInputSize(image.width, image.height, maxSide, minSide);
     const resized = await resizeRgb(image, size.width, size.height);
     const input = new ort.Tensor('float32', detectorTensorData(resized), [1, 3, size.height, size.width]);
     const outputs = await this.session.run({ [this.session.inputNames[0]!]: input });
@@ -66,7 +78,8 @@ export class TextDetector {
     if (!out) throw new Error('detector: model produced no output');
     const [, , mh, mw] = out.dims as [number, number, number, number];
     const prob = out.data as Float32Array;
-    const rects = boxesFromProbMap(prob, mw, mh, { ...DEFAULT_DB_OPTIONS, ...stripUndefined(this.options) });
+    const { maxSide: _max, minSide: _min, ...own } = this.options;
+    const rects = boxesFromProbMap(prob, mw, mh, { ...DEFAULT_DB_OPTIONS, ...stripUndefined(own), ...stripUndefined(db) });
     const sx = image.width / mw;
     const sy = image.height / mh;
     return rects.map(({ rect, score }) => {

@@ -6,13 +6,23 @@ import * as ort from 'onnxruntime-node';
 import { quadSize, type Quad } from '../geometry.ts';
 import { warpQuad } from '../image.ts';
 import type { RgbImage } from '../types.ts';
-import { alignedCharProbs, beamSearch, buildClassMap, restrictSteps, type ClassMap, type ScoredText } from './ctc.ts';
+import {
+  alignedCharProbs,
+  beamSearch,
+  buildClassMap,
+  foldSymbol,
+  greedyDecodeFull,
+  restrictSteps,
+  type ClassMap,
+  type ScoredText,
+  type StepMatrix,
+} from './ctc.ts';
 
 export const REC_HEIGHT = 48;
 /** The width the model was trained at; narrower batches are padded up to it. */
 const REC_MIN_WIDTH = 320;
 /** No crop is stretched past 12:1 (a plate's character line is about 4:1). */
-const REC_MAX_WIDTH = REC_HEIGHT * 12;
+export const REC_MAX_WIDTH = REC_HEIGHT * 12;
 
 export interface RecognizerOptions {
   /** Crops per inference call; default 8. */
@@ -21,6 +31,8 @@ export interface RecognizerOptions {
   readonly topN?: number;
   /** CTC beam width; default 16. */
   readonly beamWidth?: number;
+  /** Symbol pairs folded before decoding (from → to); default O → 0 (see foldSymbol). */
+  readonly fold?: Readonly<Record<string, string>>;
 }
 
 export interface TextReading {
@@ -29,6 +41,22 @@ export interface TextReading {
   readonly charProbs: readonly number[];
   /** Best first; candidates[0].text === text whenever text is non-empty. */
   readonly candidates: readonly ScoredText[];
+  /** The per-step distributions over the plate alphabet, after folding: for re-ranking and geometry. */
+  readonly lattice: StepMatrix;
+  /** Width of the crop fed to the model, pixels at model height (steps map onto it linearly). */
+  readonly cropWidth: number;
+  /** Crop pixels per lattice step (the model downsamples the width by a fixed factor). */
+  readonly stepWidth: number;
+}
+
+/** The model's raw reading of one crop, before any decoding. */
+interface RawOutput {
+  readonly data: Float32Array;
+  readonly offset: number;
+  readonly steps: number;
+  readonly classes: number;
+  readonly cropWidth: number;
+  readonly stepWidth: number;
 }
 
 /** The crop's width at recogniser height, keeping its aspect. */
@@ -47,23 +75,51 @@ export class TextRecognizer {
     private readonly options: RecognizerOptions = {},
   ) {}
 
+  /** Plate-alphabet readings of the quadrilaterals of `image`. */
   async recognize(image: RgbImage, quads: readonly Quad[]): Promise<TextReading[]> {
-    const crops = quads.map((q) => warpQuad(image, q, recWidthFor(q), REC_HEIGHT));
+    return this.recognizeCrops(quads.map((q) => warpQuad(image, q, recWidthFor(q), REC_HEIGHT)));
+  }
+
+  /** Plate-alphabet readings of crops already at model height. */
+  async recognizeCrops(crops: readonly RgbImage[]): Promise<TextReading[]> {
+    const raw = await this.run(crops);
+    return raw.map((r) => this.decode(r));
+  }
+
+  /** Free text over the model's whole dictionary (state names, slogans), best path. */
+  async readText(image: RgbImage, quads: readonly Quad[], maxWidth = REC_MAX_WIDTH): Promise<string[]> {
+    const raw = await this.run(quads.map((q) => warpQuad(image, q, Math.min(maxWidth, recWidthFor(q)), REC_HEIGHT)));
+    return raw.map((r) => greedyDecodeFull(r.data, r.offset, r.steps, r.classes, this.dictionary));
+  }
+
+  private decode(r: RawOutput): TextReading {
+    this.classMap ??= buildClassMap(this.dictionary, r.classes);
+    const m = restrictSteps(r.data, r.offset, r.steps, this.classMap);
+    for (const [from, to] of Object.entries(this.options.fold ?? { O: '0' })) foldSymbol(m, from, to);
+    const candidates = beamSearch(m, {
+      topN: this.options.topN ?? 5,
+      beamWidth: this.options.beamWidth ?? 16,
+    }).filter((c) => c.text.length > 0);
+    const text = candidates[0]?.text ?? '';
+    return { text, charProbs: alignedCharProbs(m, text), candidates, lattice: m, cropWidth: r.cropWidth, stepWidth: r.stepWidth };
+  }
+
+  private async run(crops: readonly RgbImage[]): Promise<RawOutput[]> {
     // Similar widths share a batch so little of each tensor is padding.
     const order = crops.map((_, i) => i).sort((a, b) => crops[a]!.width - crops[b]!.width);
-    const out: TextReading[] = new Array<TextReading>(crops.length);
+    const out: RawOutput[] = new Array<RawOutput>(crops.length);
     const batchSize = this.options.batchSize ?? 8;
     for (let i = 0; i < order.length; i += batchSize) {
       const idx = order.slice(i, i + batchSize);
-      const readings = await this.runBatch(idx.map((j) => crops[j]!));
+      const raws = await this.runBatch(idx.map((j) => crops[j]!));
       idx.forEach((j, k) => {
-        out[j] = readings[k]!;
+        out[j] = raws[k]!;
       });
     }
     return out;
   }
 
-  private async runBatch(crops: readonly RgbImage[]): Promise<TextReading[]> {
+  private async runBatch(crops: readonly RgbImage[]): Promise<RawOutput[]> {
     const padW = Math.max(REC_MIN_WIDTH, ...crops.map((c) => Math.ceil(c.width / 8) * 8));
     const n = crops.length;
     const plane = REC_HEIGHT * padW;
@@ -84,16 +140,8 @@ export class TextRecognizer {
     const out = outputs[this.session.outputNames[0]!];
     if (!out) throw new Error('recogniser: model produced no output');
     const [, steps, classes] = out.dims as [number, number, number];
-    this.classMap ??= buildClassMap(this.dictionary, classes);
     const probs = out.data as Float32Array;
-    return crops.map((_, b) => {
-      const m = restrictSteps(probs, b * steps * classes, steps, this.classMap!);
-      const candidates = beamSearch(m, {
-        topN: this.options.topN ?? 5,
-        beamWidth: this.options.beamWidth ?? 16,
-      }).filter((c) => c.text.length > 0);
-      const text = candidates[0]?.text ?? '';
-      return { text, charProbs: alignedCharProbs(m, text), candidates };
-    });
+    // Steps cover the padded width; a crop's own steps are a prefix of them.
+    return crops.map((crop, b) => ({ data: probs, offset: b * steps * classes, steps, classes, cropWidth: crop.width, stepWidth: padW / steps }));
   }
 }

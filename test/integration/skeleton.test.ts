@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDispatch, type RunningDispatch } from '../../dispatch/main.ts';
 import type { ReceivedHit } from '../../dispatch/receiver.ts';
-import { DetectionStore } from '../../gateway/store/detection-store.ts';
+import { openDetectionStore } from '../../gateway/store/open.ts';
 import type { Detection } from '../../gateway/types.ts';
 import { testClip } from '../helpers/clips.ts';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
@@ -117,10 +117,10 @@ describe('walking skeleton: RTSP camera → gateway → mosquitto → dispatch',
     expect(exitCode).toBe(0);
     expect(gatewayLog).toMatch(/"msg":"gateway stopped"/);
 
-    const store = new DetectionStore(join(dataDir, 'data', 'db'));
-    await store.open();
+    // The gateway has stopped, so its database can be opened here (with the keys it created).
+    const store = await openDetectionStore({ dataDir: join(dataDir, 'data'), events: { emit: () => undefined } });
     const detections: Detection[] = [];
-    for await (const d of store.all()) detections.push(d);
+    for await (const d of store.all({ user: 'test', source: 'local', purpose: 'integration test', caseNumber: 'skeleton' })) detections.push(d);
     await store.close();
     const plates = detections.map((d) => d.plate);
     expect(plates).toContain(LISTED);

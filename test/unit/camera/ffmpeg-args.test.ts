@@ -8,6 +8,16 @@ function valueOf(args: readonly string[], flag: string): string | undefined {
 }
 
 describe('buildFfmpegArgs', () => {
+  it('puts a hardware decoder preset before -i and leaves the rest alone', () => {
+    for (const [preset, decoder] of [['rpi', 'h264_v4l2m2m'], ['jetson', 'h264_nvmpi']] as const) {
+      const args = buildFfmpegArgs({ url: 'rtsp://cam/live', fps: 4, preset });
+      expect(valueOf(args, '-c:v')).toBe(decoder);
+      expect(args.indexOf('-c:v')).toBeLessThan(args.indexOf('-i'));
+      expect(valueOf(args, '-pix_fmt')).toBe('rgb24');
+    }
+    expect(buildFfmpegArgs({ url: 'rtsp://cam/live', fps: 4 })).not.toContain('-c:v');
+  });
+
   it('reads RTSP over TCP, all input options before -i', () => {
     const args = buildFfmpegArgs({ url: 'rtsp://u:p@cam/live', fps: 4 });
     const input = args.indexOf('-i');

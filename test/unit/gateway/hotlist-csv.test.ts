@@ -19,7 +19,7 @@ describe('hot-list CSV', () => {
     expect(list.version).toMatch(/^[0-9a-f]{12}$/);
     expect(list.entries).toEqual([
       { id: 'stolen-vehicle:7ABC123:ca', plate: '7ABC123', state: 'ca', listType: 'stolen-vehicle', priority: 90 },
-      { id: 'amber:8XYZ456', plate: '8XYZ456', listType: 'amber', priority: 50 },
+      { id: 'amber:8XYZ456', plate: '8XYZ456', listType: 'amber', priority: 100 },
     ]);
   });
 
@@ -59,10 +59,43 @@ describe('hot-list CSV', () => {
   it('rejects structural problems: empty file, missing or unknown columns, no entries, bad encoding', () => {
     expect(problemsOf('')).toEqual(['the file is empty: expected a header line and at least one entry']);
     expect(problemsOf('plate,state\nABC123,ca\n')).toEqual(['line 1: missing required column "list_type"']);
-    expect(problemsOf('plate,list_type,colour\nABC123,bolo,red\n')[0]).toMatch(/^line 1: unknown column "colour"/);
+    expect(problemsOf('plate,list_type,vehicle_colour\nABC123,bolo,red\n')[0]).toMatch(/^line 1: unknown column "vehicle_colour"/);
     expect(problemsOf('plate,list_type\n')).toEqual(['no entries after the header line']);
     expect(problemsOf('plate,list_type\nAB\uFFFDC,bolo\n')).toEqual(['not UTF-8 text (binary data or another encoding)']);
     expect(problemsOf('plate,list_type\n"ABC123,bolo\n')).toEqual(['line 2: quoted field never closed']);
+  });
+});
+
+describe('hot-list CSV: the device takes public columns only', () => {
+  it('refuses personal columns and NCIC extracts, naming the import command', () => {
+    expect(problemsOf('plate,list_type,synopsis\nABC123,bolo,armed\n')).toEqual([
+      'line 1: column "synopsis" holds personal data; the device takes it only sealed: convert the list with `alpr hotlist import`',
+    ]);
+    expect(problemsOf('LIC,LIS,NIC\nABC123,CA,V1\n')[0]).toMatch(/^line 1: an NCIC extract holds personal data/);
+  });
+
+  it('takes partial plates, and refuses those that would match too much', () => {
+    const list = parseHotlistCsv('plate,list_type\n7AB?12?,partial\n7ABC**,partial\n', 'p.csv');
+    expect(list.entries.map((e) => e.plate)).toEqual(['7AB?12?', '7ABC*']);
+    expect(problemsOf('plate,list_type\n*,partial\n7A*,partial\n????,partial\n7A?B,partial\n7ABCDEFGHJK*,partial\n')).toEqual([
+      'line 2: plate "*": a partial plate with 0 known characters would match too many plates (at least 4 needed)',
+      'line 3: plate "7A*": a partial plate with 2 known characters would match too many plates (at least 4 needed)',
+      'line 4: plate "????": a partial plate with 0 known characters would match too many plates (at least 4 needed)',
+      'line 5: plate "7A?B": a partial plate with 3 known characters would match too many plates (at least 4 needed)',
+      'line 6: plate "7ABCDEFGHJK*": a partial plate is at most 10 of A–Z, 0–9, ? (one character) and * (any run)',
+    ]);
+  });
+
+  it('refuses a 10 MB line without reading it all into one row', () => {
+    const problems = problemsOf(`plate,list_type\nABC123,bolo\n"${'x'.repeat(10 * 2 ** 20)}",bolo\n`);
+    expect(problems).toEqual([expect.stringMatching(/^line 3: a row longer than 65536 characters/)]);
+  });
+
+  it('reports duplicate ids and illegal characters with their lines', () => {
+    expect(problemsOf('id,plate,list_type\na,ABC123,bolo\na,XYZ789,bolo\nb,AB C-1Ø,bolo\n')).toEqual([
+      'line 3: id "a" already used on line 2',
+      'line 4: plate "AB C-1Ø": expected 2–10 of A–Z, 0–9',
+    ]);
   });
 });
 

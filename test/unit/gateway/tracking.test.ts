@@ -76,6 +76,18 @@ describe('PassTracker', () => {
     expect(voteText(track?.reads ?? []).text).toBe('7ABC123');
   });
 
+  it('takes the slogan of a plate leaving the frame into its pass (regression: DMVCAG0V became a vehicle)', () => {
+    const t = new PassTracker(1000);
+    const at = (x: number, y: number, w: number, text: string, c = 0.9): PlateRead => ({ ...read(text, c, x, y), box: { x, y, width: w, height: w * 0.38 } });
+    t.add('cam', [at(785, 75, 189, '7TRK442')], 0, 1);
+    t.add('cam', [at(781, 16, 182, '7TRK442')], 200, 201);
+    t.add('cam', [at(828, 0, 74, 'DMVCAG0V', 0.79)], 400, 401);
+    const [track, ...rest] = t.drain();
+    expect(rest).toEqual([]);
+    expect(track?.reads).toHaveLength(3);
+    expect(voteText(track?.reads ?? []).text).toBe('7TRK442');
+  });
+
   it('does not take an unrelated plate far from the prediction into the track', () => {
     const t = new PassTracker(1000);
     t.add('cam', [read('7ABC123', 0.9, 100)], 0, 1);

@@ -192,7 +192,7 @@ describe('alpr command table', () => {
   it('dispatches by name, lists commands, and treats a bare folder as eval only when asked to', async () => {
     const help = captureIo();
     expect(await main(['--help'], help)).toBe(0);
-    expect(help.out()).toMatch(/commands:\n {2}eval {2}measure plate recognition/);
+    expect(help.out()).toMatch(/commands:\n {2}eval +measure plate recognition[^\n]*\n {2}hotlist +hotlist import/);
 
     const none = captureIo();
     expect(await main([], none)).toBe(2);

@@ -180,14 +180,14 @@ describe('plate rules', () => {
     expect(plateShaped(rect(0, 0, 30, 60))).toBe(false); // taller than wide
   });
 
-  it('accepts 2–8 characters with a digit and enough confidence', () => {
+  it('accepts 2–8 characters with enough confidence, all-letter vanity plates included', () => {
     expect(plateText('7ABC123', 0.9)).toBe(true);
     expect(plateText('CALIFORNIA', 0.9)).toBe(false);
-    expect(plateText('DMVCAGOV', 0.9)).toBe(false);
     expect(plateText('A1', 0.9)).toBe(true);
     expect(plateText('7', 0.9)).toBe(false);
     expect(plateText('7ABC123', 0.1)).toBe(false);
-    expect(plateText('ILUVCATS', 0.9)).toBe(false);
-    expect(plateText('ILUVCATS', 0.9, { ...DEFAULT_PLATE_RULES, requireDigit: false })).toBe(true);
+    expect(plateText('ILUVCATS', 0.9)).toBe(true);
+    expect(plateText('ANYTEXT', 0.9)).toBe(true);
+    expect(plateText('ILUVCATS', 0.9, { ...DEFAULT_PLATE_RULES, requireDigit: true })).toBe(false);
   });
 });

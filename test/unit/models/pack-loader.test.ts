@@ -193,15 +193,15 @@ describe('switching packs on a running recogniser', () => {
     const recognizer = new SwitchablePlateRecognizer(await createRecognizer({ kind: 'onnx', inWorker: false, pack: 'good-ppocr', packDirs: [packs] }));
     try {
       const plate = await plateImage();
-      expect(recognizer.modelVersion).toBe('good-ppocr@ocr-models-1.4.2/plate-ctc-1');
+      expect(recognizer.modelVersion).toBe('good-ppocr@ocr-models-1.4.2/plate-ctc-2');
 
       const failed = await recognizer.switchTo(() => createRecognizer({ kind: 'onnx', inWorker: true, pack: 'bad-hash', packDirs: [packs] }));
-      expect(failed).toMatchObject({ switched: false, modelVersion: 'good-ppocr@ocr-models-1.4.2/plate-ctc-1' });
+      expect(failed).toMatchObject({ switched: false, modelVersion: 'good-ppocr@ocr-models-1.4.2/plate-ctc-2' });
       expect(!failed.switched && failed.error).toBeInstanceOf(ModelPackError);
       expect((await recognizer.recognize(plate)).reads.map((r) => r.text)).toEqual([CONTRACT_PLATE]);
 
       const ok = await recognizer.switchTo(() => createRecognizer({ kind: 'onnx', inWorker: false }));
-      expect(ok).toEqual({ switched: true, modelVersion: 'ppocr-v4@ocr-models-1.4.2/plate-ctc-1', previous: 'good-ppocr@ocr-models-1.4.2/plate-ctc-1' });
+      expect(ok).toEqual({ switched: true, modelVersion: 'ppocr-v4@ocr-models-1.4.2/plate-ctc-2', previous: 'good-ppocr@ocr-models-1.4.2/plate-ctc-2' });
       expect((await recognizer.recognize(plate)).reads.map((r) => r.text)).toEqual([CONTRACT_PLATE]);
     } finally {
       await recognizer.close();

@@ -1,0 +1,129 @@
+/**
+ * Camera bench: two cameras, 1080p at 15 fps from GStreamer's RTSP server, 60 s of generated
+ * traffic each, through the whole pipeline (ffmpeg decode, motion gate, recogniser in a worker,
+ * tracker, LevelDB store). Prints decode CPU, frames analysed per second, frames dropped,
+ * vehicles read versus planted, event-loop lag p99 (and its ratio to an idle baseline measured
+ * in the same run) and RSS. Keys: vehiclesPlanted, vehiclesRead, framesAnalysedPerSec,
+ * framesDropped, eventLoopLagP99Ms, rssMb, decodeCpuPct, idleLagP99Ms, lagRatioVsIdle.
+ * Options: --seconds=N (default 60).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { FfmpegFrameSource } from '../drivers/camera/ffmpeg-source.ts';
+import { ensureSampleClip } from '../drivers/camera/sample-clip.ts';
+import { encodeJpeg } from '../models/image.ts';
+import { createRecognizer } from '../models/index.ts';
+import { parseHotlistCsv } from '../gateway/hotlist/csv.ts';
+import { HotlistMatcher } from '../gateway/hotlist/matcher.ts';
+import { createUuidV7 } from '../gateway/ids.ts';
+import { Pipeline } from '../gateway/pipeline.ts';
+import { openDetectionStore } from '../gateway/store/open.ts';
+import type { Detection } from '../gateway/types.ts';
+import { descendants } from '../test/helpers/processes.ts';
+import { startRtspServer } from '../test/helpers/rtsp-server.ts';
+import type { Bench } from './run.ts';
+
+const CACHE = fileURLToPath(new URL('../var/cache/clips', import.meta.url));
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100 Hz)
+  } catch {
+    return 0; // the process has gone
+  }
+}
+
+async function lagP99(ms: number): Promise<number> {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  await new Promise((r) => setTimeout(r, ms));
+  h.disable();
+  return h.percentile(99) / 1e6;
+}
+
+export const run: Bench = async ({ print, args }) => {
+  const seconds = Number(args.find((a) => a.startsWith('--seconds='))?.slice(10) ?? '60');
+  print(`generating two ${seconds} s 1920×1080 15 fps clips (cached)…`);
+  const clips = await Promise.all([11, 12].map((seed) => ensureSampleClip(CACHE, {
+    seed, width: 1920, height: 1080, fps: 15, vehicleCount: Math.max(1, Math.floor((seconds - 2) / 3.5)), secondsPerVehicle: 4, headwaySec: 3.5,
+  })));
+  const servers = await Promise.all(clips.map((c) => startRtspServer({ clip: c.path, noLoop: true })));
+  const recognizer = await createRecognizer({ kind: 'onnx', inWorker: true });
+  const dir = mkdtempSync(join(tmpdir(), 'alpr-bench-camera-'));
+  const store = await openDetectionStore({ dataDir: dir, deviceId: 'bench', events: { emit: () => undefined } });
+  try {
+    print('measuring idle event-loop lag (baseline)…');
+    const idleLag = await lagP99(3000);
+    const sources = servers.map((s, i) => new FfmpegFrameSource({ cameraId: `cam${i + 1}`, url: s.url, fps: 15 }));
+    const pipeline = new Pipeline({
+      sources,
+      cameras: sources.map((s) => ({ id: s.cameraId, privacyMasks: [], idleEvery: 4 })),
+      recognizer,
+      matcher: () => new HotlistMatcher(parseHotlistCsv('plate,list_type\nZZ99999,bolo\n', 'none.csv') as never),
+      store,
+      hits: { publishHit: async () => undefined },
+      events: { emit: () => undefined },
+      log: pino({ level: 'silent' }),
+      now: Date.now,
+      newId: createUuidV7(),
+      encodeJpeg: (img) => encodeJpeg(img, 75),
+      device: { id: 'bench', site: 'bench' },
+      versions: { model: recognizer.modelVersion, firmware: 'bench', config: 'bench' },
+      minConfidence: 0.5,
+      expiryMs: 1500,
+    });
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    let rss = 0;
+    const ffmpegCpu = new Map<number, number>();
+    const sampler = setInterval(() => {
+      rss = Math.max(rss, process.memoryUsage().rss);
+      void descendants({ name: /^ffmpeg$/ }).then((ps) => {
+        for (const p of ps) ffmpegCpu.set(p.pid, cpuSeconds(p.pid));
+      });
+    }, 500);
+    print(`running two cameras for ${seconds} s…`);
+    const t0 = Date.now();
+    lag.enable();
+    pipeline.start();
+    await new Promise((r) => setTimeout(r, seconds * 1000 + 3000));
+    const dropped = sources.reduce((n, s) => n + (s.status().framesDropped ?? 0), 0);
+    await pipeline.stop();
+    lag.disable();
+    clearInterval(sampler);
+    const elapsed = (Date.now() - t0) / 1000;
+    const detections: Detection[] = [];
+    for await (const d of store.all({ user: 'bench', source: 'local', purpose: 'camera benchmark', caseNumber: 'bench' })) detections.push(d);
+    const planted = clips.flatMap((c, i) => c.vehicles.map((v) => `cam${i + 1}:${v.plateNormalized}`));
+    const read = new Set(detections.map((d) => `${d.cameraId}:${d.plate}`));
+    const figures = {
+      seconds,
+      vehiclesPlanted: planted.length,
+      vehiclesRead: planted.filter((p) => read.has(p)).length,
+      detections: detections.length,
+      framesAnalysedPerSec: Math.round((pipeline.stats.framesAnalysed / elapsed) * 10) / 10,
+      framesDropped: dropped,
+      eventLoopLagP99Ms: Math.round((lag.percentile(99) / 1e6) * 10) / 10,
+      idleLagP99Ms: Math.round(idleLag * 10) / 10,
+      lagRatioVsIdle: Math.round((lag.percentile(99) / 1e6 / Math.max(idleLag, 0.001)) * 100) / 100,
+      rssMb: Math.round(rss / 2 ** 20),
+      decodeCpuPct: Math.round(([...ffmpegCpu.values()].reduce((a, b) => a + b, 0) / elapsed) * 100),
+    };
+    print(`  vehicles read ${figures.vehiclesRead}/${figures.vehiclesPlanted} (${figures.detections} detections)`);
+    const extra = detections.filter((d) => !planted.includes(`${d.cameraId}:${d.plate}`));
+    if (extra.length) print(`  detections of no planted plate: ${extra.map((d) => `${d.cameraId}:${d.plate} (${d.frames} frames, ${d.confidence.toFixed(2)})`).join(', ')}`);
+    print(`  frames analysed ${figures.framesAnalysedPerSec}/s, dropped ${figures.framesDropped}, ffmpeg decode ${figures.decodeCpuPct}% of one core`);
+    print(`  event-loop lag p99 ${figures.eventLoopLagP99Ms} ms (idle ${figures.idleLagP99Ms} ms, ×${figures.lagRatioVsIdle}), RSS ${figures.rssMb} MB`);
+    return figures;
+  } finally {
+    await store.close();
+    await recognizer.close();
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+};

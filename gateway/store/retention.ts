@@ -1,0 +1,191 @@
+/**
+ * Retention: which (class, day) partitions are due (pure), and the purge of one partition —
+ * sign the day's chain heads, shred the day's key, range-delete, compact, then a signed deletion
+ * receipt raised as an event and an audit entry. Data of a day whose key is already gone (a purge
+ * cut short by a power cut) is purged the same way, so every purge finishes eventually.
+ *
+ * A day's data is kept through day + N and purged from day + N + 1 on: with 30 days, a record
+ * written on 1 November is there on 1 December and gone on 2 December.
+ */
+import { SYSTEM } from './access.ts';
+import type { StoreCore, RetentionDays } from './core.ts';
+import { fromUtf8, utf8 } from './crypto.ts';
+import { SYNC } from './db.ts';
+import { K, CLASS_SUBLEVELS, classPrefixes, daysBetween, dayOf, range, type DataClass, type PurgeClass } from './layout.ts';
+import { openEntry, type AnchorStatement } from './audit-log.ts';
+
+export interface Partition {
+  readonly cls: PurgeClass;
+  readonly day: string;
+}
+
+export type PurgeReason = 'retention' | 'disk-pressure' | 'orphan';
+
+export interface DeletionReceipt {
+  readonly type: 'alpr.deletion-receipt';
+  readonly v: 1;
+  readonly device: string;
+  readonly reason: PurgeReason | 'hold-release';
+  readonly class: PurgeClass | 'hold';
+  readonly day?: string;
+  readonly holdId?: string;
+  /** Id of the shredded key; null when it was already gone. */
+  readonly keyId: string | null;
+  /** Keys deleted per key prefix. */
+  readonly counts: Readonly<Record<string, number>>;
+  readonly total: number;
+  readonly shreddedAt: number;
+  readonly completedAt: number;
+  readonly chainHeads?: readonly { camera: string; seq: number; hash: string }[];
+  readonly clock: string;
+}
+
+const DATA_CLASSES: readonly PurgeClass[] = ['read', 'hit', 'image', 'chain', 'audit'];
+
+export function retentionDays(cls: PurgeClass, r: RetentionDays): number {
+  switch (cls) {
+    case 'read': return r.readsDays;
+    case 'hit': return r.hitsDays;
+    case 'image': return r.imagesDays;
+    case 'audit': return r.auditDays;
+    // Links hold only digests; they stay while any record of their day may still be asked about.
+    case 'chain': return Math.max(r.readsDays, r.hitsDays, r.imagesDays);
+  }
+}
+
+/** The partitions present that are past their period on `today`, oldest first. */
+export function duePartitions(today: string, r: RetentionDays, present: readonly Partition[]): Partition[] {
+  return present
+    .filter((p) => daysBetween(p.day, today) > retentionDays(p.cls, r))
+    .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : DATA_CLASSES.indexOf(a.cls) - DATA_CLASSES.indexOf(b.cls)));
+}
+
+/** Distinct days under `{sublevel}!`, found by skipping from one day to the next. */
+async function daysUnder(core: StoreCore, sublevel: string): Promise<string[]> {
+  const prefix = `${sublevel}!`;
+  const out: string[] = [];
+  let from = prefix;
+  for (;;) {
+    const [next] = await core.db.keys({ gt: from, lt: `${prefix}\xff`, limit: 1 }).all();
+    if (next === undefined) return out;
+    const day = next.slice(prefix.length, prefix.length + 10);
+    out.push(day);
+    from = `${prefix}${day}!\xff`;
+  }
+}
+
+/** Every (class, day) that has a key or any data. */
+export async function presentPartitions(core: StoreCore): Promise<Partition[]> {
+  const seen = new Map<string, Partition>();
+  for (const name of core.keyring.names()) {
+    const [cls, day] = name.split('!');
+    if (cls && day && cls !== 'hold') seen.set(name, { cls: cls as DataClass, day });
+  }
+  for (const cls of DATA_CLASSES) {
+    for (const sub of CLASS_SUBLEVELS[cls]) for (const day of await daysUnder(core, sub)) seen.set(`${cls}!${day}`, { cls, day });
+  }
+  for (const { cls, day } of await core.blobs.partitions()) seen.set(`${cls}!${day}`, { cls, day });
+  return [...seen.values()];
+}
+
+/** Before the audit day goes: where the chain will start, signed. */
+async function anchorAudit(core: StoreCore, day: string): Promise<void> {
+  const [lastKey] = await core.db.keys({ ...range(`aud!${day}!`), reverse: true, limit: 1 }).all();
+  const dataKey = core.keyring.find(`audit!${day}`);
+  if (lastKey === undefined || !dataKey) return;
+  const raw = await core.db.get(lastKey);
+  if (raw === undefined) return;
+  const { hash, entry } = openEntry(dataKey.key, lastKey, raw);
+  const statement: AnchorStatement = { type: 'alpr.audit-anchor', v: 1, device: core.signer.deviceId, seq: entry.seq + 1, prev: hash, at: core.clock.now() };
+  await core.db.put(K.meta('audit-anchor'), utf8(await core.signer.sign('alpr-audit-anchor', statement)), SYNC);
+  const stale = await core.db.keys({ gt: 'ckp!', lt: K.checkpoint(statement.seq) }).all();
+  if (stale.length) await core.db.batch(stale.map((key) => ({ type: 'del' as const, key })));
+}
+
+/** Deletes every key under `prefix` in batches (not compacted yet); returns how many. */
+export async function deletePrefix(core: StoreCore, prefix: string): Promise<number> {
+  let n = 0;
+  let keys: string[] = [];
+  const flush = async (): Promise<void> => {
+    if (keys.length) await core.db.batch(keys.map((key) => ({ type: 'del' as const, key })));
+    keys = [];
+  };
+  for await (const key of core.db.keys(range(prefix))) {
+    keys.push(key);
+    n++;
+    if (keys.length >= 5_000) await flush();
+  }
+  await flush();
+  return n;
+}
+
+/**
+ * Compacts the ranges just deleted, so the bytes leave the live files and the space is free.
+ * One pass after all deletes of a purge: the first compaction flushes the write buffer and merges
+ * the newest tables, which every later range would otherwise pay for again.
+ */
+export async function compactPrefixes(core: StoreCore, prefixes: readonly string[]): Promise<void> {
+  for (const prefix of prefixes) {
+    const r = range(prefix);
+    await core.db.compactRange(r.gt, r.lt);
+  }
+}
+
+export async function signReceipt(core: StoreCore, receipt: DeletionReceipt): Promise<string> {
+  const jws = await core.signer.sign('alpr-deletion-receipt', receipt);
+  const subject = receipt.holdId !== undefined ? `hold-${receipt.holdId}` : `${receipt.class}-${receipt.day ?? ''}`;
+  await core.db.put(K.receipt(dayOf(receipt.completedAt), receipt.completedAt, subject), utf8(jws), SYNC);
+  core.events.emit({ type: 'store.purge-receipt', at: receipt.completedAt, reason: receipt.reason, class: receipt.class, day: receipt.day, holdId: receipt.holdId, total: receipt.total, keyId: receipt.keyId, receipt: jws });
+  return jws;
+}
+
+/**
+ * Purges partitions: for each, sign its day's chain heads and shred its key (crypto-shredding
+ * first), then range-delete; then compact every deleted range; then one signed receipt each
+ * (raised as an event) and an audit entry. Returns the receipts in the order given.
+ */
+export async function purgePartitions(core: StoreCore, partitions: readonly Partition[], reason: PurgeReason): Promise<DeletionReceipt[]> {
+  const done: { p: Partition; keyId: string | null; shreddedAt: number; counts: Record<string, number>; heads?: { camera: string; seq: number; hash: string }[] }[] = [];
+  for (const p of partitions) {
+    const heads = p.cls === 'audit' ? undefined : (await core.chains.signDay(p.day)).map(({ camera, seq, hash }) => ({ camera, seq, hash }));
+    if (p.cls === 'audit') await anchorAudit(core, p.day);
+    const shreddedAt = core.clock.now();
+    const keyId = p.cls === 'chain' ? null : ((await core.keyring.shred(`${p.cls}!${p.day}`)) ?? null);
+    const counts: Record<string, number> = {};
+    // Named by sublevel (`det`, `idx!read`, …): the day is the receipt's own field.
+    for (const prefix of classPrefixes(p.cls, p.day)) counts[prefix.slice(0, -1).replace(`!${p.day}`, '')] = await deletePrefix(core, prefix);
+    if (p.cls === 'image' || p.cls === 'hit') counts.blobFiles = (await core.blobs.drop(p.cls, p.day)).files;
+    if (p.cls === 'chain') core.chains.forgetDay(p.day);
+    if (p.cls === 'read' || p.cls === 'hit') core.index.forgetDay(p.day);
+    done.push({ p, keyId, shreddedAt, counts, ...(heads ? { heads } : {}) });
+  }
+  await compactPrefixes(core, partitions.flatMap((p) => classPrefixes(p.cls, p.day)));
+  const out: DeletionReceipt[] = [];
+  for (const { p, keyId, shreddedAt, counts, heads } of done) {
+    const receipt: DeletionReceipt = {
+      type: 'alpr.deletion-receipt', v: 1, device: core.signer.deviceId, reason: keyId === null && p.cls !== 'chain' ? 'orphan' : reason,
+      class: p.cls, day: p.day, keyId, counts, total: Object.values(counts).reduce((a, b) => a + b, 0),
+      shreddedAt, completedAt: core.clock.now(), ...(heads ? { chainHeads: heads } : {}), clock: core.clock.status(),
+    };
+    await signReceipt(core, receipt);
+    await core.audit.append({
+      user: SYSTEM.user, source: SYSTEM.source, action: 'purge', purpose: reason === 'disk-pressure' ? 'disk pressure' : 'retention policy',
+      terms: { class: p.cls, day: p.day, reason: receipt.reason }, outcome: 'ok', resultCount: receipt.total,
+    });
+    out.push(receipt);
+  }
+  return out;
+}
+
+/** Every receipt stored, oldest first (JWS strings). */
+export async function receipts(core: StoreCore): Promise<string[]> {
+  const out: string[] = [];
+  for await (const v of core.db.values(range('rcp!'))) out.push(fromUtf8(v));
+  return out;
+}
+
+/** Purges everything due today. */
+export async function purgeDue(core: StoreCore): Promise<DeletionReceipt[]> {
+  const today = dayOf(core.clock.now());
+  return purgePartitions(core, duePartitions(today, core.retention, await presentPartitions(core)), 'retention');
+}

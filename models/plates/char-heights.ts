@@ -1,0 +1,142 @@
+/**
+ * Character heights from the ink in a rectified line crop. Plates print small stacked letters
+ * beside the registration ("2678 H/H", "501 B/B", county codes); the recogniser reads them as one
+ * more character. Their strokes are about half the height of the registration's, so each read
+ * character is measured by the tallest ink component under its lattice span, and characters much
+ * shorter than the line's typical character are dropped. Pure.
+ */
+import type { RgbImage } from '../types.ts';
+
+/** Otsu's threshold of an 8-bit histogram. */
+export function otsuThreshold(hist: readonly number[]): number {
+  const total = hist.reduce((a, b) => a + b, 0);
+  let sumAll = 0;
+  hist.forEach((n, i) => (sumAll += n * i));
+  let sumB = 0;
+  let wB = 0;
+  let best = 0;
+  let bestVar = -1;
+  for (let t = 0; t < 256; t++) {
+    wB += hist[t]!;
+    if (wB === 0) continue;
+    const wF = total - wB;
+    if (wF === 0) break;
+    sumB += t * hist[t]!;
+    const mB = sumB / wB;
+    const mF = (sumAll - sumB) / wF;
+    const v = wB * wF * (mB - mF) ** 2;
+    if (v > bestVar) {
+      bestVar = v;
+      best = t;
+    }
+  }
+  return best;
+}
+
+/** Ink mask of a crop: Otsu on luminance, the class that is rarer in the middle rows being ink. */
+export function inkMask(crop: RgbImage): Uint8Array {
+  const { width, height, data } = crop;
+  const grey = new Uint8Array(width * height);
+  const hist = new Array<number>(256).fill(0);
+  for (let i = 0; i < width * height; i++) {
+    const v = Math.round(0.299 * data[i * 3]! + 0.587 * data[i * 3 + 1]! + 0.114 * data[i * 3 + 2]!);
+    grey[i] = v;
+    hist[v]!++;
+  }
+  const t = otsuThreshold(hist);
+  let dark = 0;
+  let count = 0;
+  for (let y = Math.floor(height * 0.3); y < Math.ceil(height * 0.7); y++) {
+    for (let x = 0; x < width; x++) {
+      count++;
+      if (grey[y * width + x]! <= t) dark++;
+    }
+  }
+  const darkInk = dark <= count / 2;
+  const mask = new Uint8Array(width * height);
+  for (let i = 0; i < mask.length; i++) mask[i] = (grey[i]! <= t) === darkInk ? 1 : 0;
+  return mask;
+}
+
+export interface InkComponent {
+  readonly x0: number;
+  readonly x1: number;
+  readonly y0: number;
+  readonly y1: number;
+}
+
+/** 4-connected components of the mask, as bounding boxes (inclusive). */
+export function inkComponents(mask: Uint8Array, width: number, height: number): InkComponent[] {
+  const seen = new Uint8Array(mask.length);
+  const stack = new Int32Array(mask.length);
+  const out: InkComponent[] = [];
+  for (let s = 0; s < mask.length; s++) {
+    if (!mask[s] || seen[s]) continue;
+    let top = 0;
+    stack[top++] = s;
+    seen[s] = 1;
+    let x0 = width;
+    let x1 = -1;
+    let y0 = height;
+    let y1 = -1;
+    while (top > 0) {
+      const p = stack[--top]!;
+      const y = (p / width) | 0;
+      const x = p - y * width;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+      const push = (q: number): void => {
+        if (mask[q] && !seen[q]) {
+          seen[q] = 1;
+          stack[top++] = q;
+        }
+      };
+      if (x > 0) push(p - 1);
+      if (x < width - 1) push(p + 1);
+      if (y > 0) push(p - width);
+      if (y < height - 1) push(p + width);
+    }
+    out.push({ x0, x1, y0, y1 });
+  }
+  return out;
+}
+
+/**
+ * Height of the tallest ink component whose centre lies in each pixel range [x0, x1). Components
+ * spanning most of the crop's width (a frame edge, a bar) are ignored: they are not characters.
+ */
+export function charInkHeights(crop: RgbImage, ranges: readonly { x0: number; x1: number }[]): number[] {
+  const comps = inkComponents(inkMask(crop), crop.width, crop.height).filter((c) => c.x1 - c.x0 < 0.5 * crop.width);
+  return ranges.map((r) => {
+    let h = 0;
+    for (const c of comps) {
+      const cx = (c.x0 + c.x1) / 2;
+      if (cx >= r.x0 && cx < r.x1) h = Math.max(h, c.y1 - c.y0 + 1);
+    }
+    return h;
+  });
+}
+
+/**
+ * Indices of characters to keep: all but the short ones at either end of the line, short meaning
+ * below `ratio` × the median height of the measured characters. Only the ends: stacked letters
+ * and county codes sit beside the registration, while a short measurement in the middle is far
+ * more often a broken stroke or a shadow than a stray character. Unmeasured characters (height 0)
+ * end the trim; nothing is trimmed with fewer than three measured characters (no reliable median).
+ */
+export function keepTallCharacters(heights: readonly number[], ratio = 0.66): number[] {
+  const measured = heights.filter((h) => h > 0).sort((a, b) => a - b);
+  const all = heights.map((_, i) => i);
+  if (measured.length < 3) return all;
+  const median = measured[measured.length >> 1]!;
+  const short = (i: number): boolean => heights[i]! > 0 && heights[i]! < ratio * median;
+  let first = 0;
+  while (first < heights.length && short(first)) first++;
+  let last = heights.length - 1;
+  while (last > first && short(last)) last--;
+  // Never trim a line down to almost nothing: that is a mis-measurement, not a plate.
+  if (last - first + 1 < 3) return all;
+  return all.slice(first, last + 1);
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { coerceToFormat, rankCandidates } from '../../../models/plates/disambiguate.ts';
+import { letterO } from '../../../models/plates/reading.ts';
+import { allFormats, fitsFormat, GENERIC_FORMATS, statesFitting, US_STATE_FORMATS } from '../../../models/plates/us-formats.ts';
+
+/** A lattice stand-in: log-probabilities of the strings it knows, −∞ for the rest. */
+const lattice =
+  (known: Record<string, number>) =>
+  (text: string): number =>
+    known[text] ?? -Infinity;
+
+describe('registration formats (data)', () => {
+  it('covers every state and DC with well-formed patterns', () => {
+    expect(Object.keys(US_STATE_FORMATS)).toHaveLength(51);
+    for (const f of allFormats()) expect(f).toMatch(/^[#@]{4,8}$/);
+    expect(GENERIC_FORMATS.length).toBeGreaterThan(5);
+  });
+
+  it('matches digits to # and letters to @, with 0 standing for O in letter slots', () => {
+    expect(fitsFormat('7ABC123', '#@@@###')).toBe(true);
+    expect(fitsFormat('7AB0123', '#@@@###')).toBe(true); // 0 for O
+    expect(fitsFormat('7A8C123', '#@@@###')).toBe(false);
+    expect(fitsFormat('ABC123', '#@@@###')).toBe(false);
+    expect(statesFitting('7ABC123')).toContain('ca');
+  });
+});
+
+describe('look-alike disambiguation by format', () => {
+  it('coerces a reading into a format through look-alike swaps only', () => {
+    expect(coerceToFormat('ABC12B4', '@@@####')).toEqual([{ text: 'ABC1284', swaps: 1 }]);
+    expect(coerceToFormat('8BC1234', '@@@####')).toEqual([{ text: 'BBC1234', swaps: 1 }]);
+    expect(coerceToFormat('0BC1234', '@@@####')).toEqual([{ text: '0BC1234', swaps: 0 }]); // 0 already stands for O
+    expect(coerceToFormat('ABCD234', '@@@####').map((v) => v.text)).toEqual(['ABC0234']);
+    expect(coerceToFormat('A0C1234', '@@@####')).toEqual([{ text: 'A0C1234', swaps: 0 }]);
+    expect(coerceToFormat('XBC1234', '#@@####')).toEqual([]); // X has no digit look-alike
+  });
+
+  it('prefers the format-fitting swap when the lattice finds it nearly as likely (B↔8 in a digit slot)', () => {
+    const ranked = rankCandidates(['ABC12B4'], lattice({ ABC12B4: -0.4, ABC1284: -1.1 }), allFormats());
+    expect(ranked[0]?.text).toBe('ABC1284');
+    expect(ranked[0]?.format).toBe('@@@####');
+  });
+
+  it('prefers a fitting beam candidate over a better-scored one that fits nothing (S↔5 in a letter slot)', () => {
+    const ranked = rankCandidates(['5GS1234', 'SGS1234'], lattice({ '5GS1234': -0.3, SGS1234: -0.9 }), ['@@@####']);
+    expect(ranked.map((r) => r.text)).toEqual(['SGS1234', '5GS1234']);
+  });
+
+  it('never forces a fit the lattice does not support', () => {
+    const ranked = rankCandidates(['ABC12B4'], lattice({ ABC12B4: -0.2, ABC1284: -9 }), allFormats());
+    expect(ranked[0]?.text).toBe('ABC12B4');
+  });
+
+  it('keeps vanity plates that fit no format as read', () => {
+    const known = { ANYTEXT: -0.1, ANYTEXT1: -4, BIGCAT: -0.2, B1GCAT: -3 };
+    expect(rankCandidates(['ANYTEXT', 'ANYTEXT1'], lattice(known), allFormats())[0]?.text).toBe('ANYTEXT');
+    expect(rankCandidates(['BIGCAT', 'B1GCAT'], lattice(known), allFormats())[0]?.text).toBe('BIGCAT');
+  });
+
+  it('returns at most topN candidates, best first, without duplicates', () => {
+    const ranked = rankCandidates(['ABC1234', 'ABC1Z34', 'A8C1234'], lattice({ ABC1234: -0.1, ABC1Z34: -2, A8C1234: -3, ABC1234X: -4 }), allFormats(), {
+      formatBonus: 2.5,
+      swapPenalty: 0.5,
+      topN: 2,
+    });
+    expect(ranked).toHaveLength(2);
+    expect(ranked[0]?.text).toBe('ABC1234');
+    expect(new Set(ranked.map((r) => r.text)).size).toBe(2);
+    expect(ranked[0]!.rank).toBeGreaterThanOrEqual(ranked[1]!.rank);
+  });
+
+  it('spells 0 in letter positions as O for the O alternative', () => {
+    expect(letterO('N0X218', '@@@###')).toBe('NOX218');
+    expect(letterO('ABC1034', '@@@####')).toBe('ABC1034');
+  });
+});
