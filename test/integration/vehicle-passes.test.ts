@@ -52,7 +52,7 @@ describe('vehicle passes from an RTSP camera', () => {
     const events: GatewayEvent[] = [];
     const source = new FfmpegFrameSource({ cameraId: 'north', url: rtsp.url, fps: 5 });
     const list = parseHotlistCsv(`plate,list_type\n${PLATES[2]},stolen-vehicle\n`, 'list.csv');
-    const matcher = new HotlistMatcher(list as never);
+    const matcher = new HotlistMatcher(list);
     const pipeline = new Pipeline({
       sources: [source],
       cameras: [{ id: 'north', privacyMasks: [], idleEvery: 2 }],
