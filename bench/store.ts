@@ -1,5 +1,5 @@
 /**
- * Evidence-store bench: `npm run bench -- store [--json] [--scale=0.1] [--rate=500] [--ingest-seconds=5]`.
+ * Evidence-store bench: `npm run bench -- store [--json] [--scale=0.1] [--rate=500] [--ingest-seconds=10]`.
  *   ingest   detections with 30 KB of images (27 KB overview, 3 KB plate crop) offered at `rate`
  *            per second while the purge of a full day runs: ingestPerSec, putP99Ms (and without)
  *   purge    one day of `100000 × scale` detections, settled first as a 31-day-old day would be
@@ -124,7 +124,7 @@ export const run: Bench = async ({ print, args }) => {
   const arg = (name: string, d: number): number => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? d);
   const scale = arg('scale', 1);
   const rate = arg('rate', 500);
-  const minIngestMs = arg('ingest-seconds', 5) * 1000;
+  const minIngestMs = arg('ingest-seconds', 10) * 1000;
   const purgeRecords = Math.round(100_000 * scale);
   const days = 30;
   const perDay = Math.round(50_000 * scale);

@@ -113,7 +113,12 @@ export async function deletePrefix(core: StoreCore, prefix: string): Promise<num
   for await (const key of core.db.keys(range(prefix))) {
     keys.push(key);
     n++;
-    if (keys.length >= 5_000) await flush();
+    if (keys.length >= 2_000) {
+      await flush();
+      // An iterator with keys buffered resolves in microtasks only: without this, timers and I/O
+      // callbacks (the writer's fsyncs completing) would wait for the whole range.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
   await flush();
   return n;
