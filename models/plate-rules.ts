@@ -14,6 +14,7 @@
  *     class is required: vanity plates may be all letters (or all digits); state names, slogans and
  *     stickers are told apart by geometry instead (rule 3 and models/plates/candidates.ts).
  */
+import { isStateCaption } from './plates/captions.ts';
 import { padRect, type RotatedRect } from './geometry.ts';
 
 export interface PlateRuleOptions {
@@ -143,6 +144,7 @@ export function plateText(text: string, confidence: number, o: PlateRuleOptions 
     text.length >= o.minChars &&
     text.length <= o.maxChars &&
     (!o.requireDigit || /[0-9]/.test(text)) &&
+    !isStateCaption(text) &&
     confidence >= o.minConfidence
   );
 }
