@@ -32,7 +32,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const address = { agency: config.device.agency, device: config.device.id };
   const eventLog = log.child({ module: 'events' });
   // Until the delivery issue publishes events on .../events, they go to the log.
-  const events: EventSink = { emit: (event) => eventLog.warn({ event }, `device event: ${event.type}`) };
+  // Routine records (checkpoints, receipts, installs) at info; everything else is an alarm.
+  const routine = new Set(['audit.checkpoint', 'store.purge-receipt', 'store.keys-created', 'hotlist-installed', 'hotlist-fresh', 'store.disk-ok']);
+  const events: EventSink = {
+    emit: (event) => (routine.has(event.type) || (event.type === 'camera-health' && event['state'] === 'cleared') ? eventLog.info({ event }, `device event: ${event.type}`) : eventLog.warn({ event }, `device event: ${event.type}`)),
+  };
   const hotlist = new HotlistService(config.hotlist, { events, log: log.child({ module: 'hotlist' }), now: Date.now });
   await hotlist.load();
 
