@@ -9,13 +9,14 @@ APT_PACKAGES := ffmpeg mosquitto python3-gi gir1.2-gst-rtsp-server-1.0 \
 	gstreamer1.0-plugins-ugly gstreamer1.0-libav fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps apt-deps npm-deps check typecheck lint test test-unit test-integration demo bench soak clean
+.PHONY: help deps apt-deps npm-deps check typecheck lint test test-unit test-integration demo bench soak train clean
 
 help:
 	@echo "make demo   - install what is missing, run the gateway end to end on embedded defaults"
 	@echo "make test   - install what is missing, typecheck, lint, run every test"
 	@echo "make check  - typecheck and lint"
 	@echo "make bench  - run every benchmark"
+	@echo "make train  - train our plate recogniser on synthetic plates (CPU, about 1.5 h) and export its pack"
 
 deps: apt-deps npm-deps
 
@@ -57,6 +58,15 @@ bench: deps
 
 soak: deps
 	@echo "no soak suites yet"
+
+# Training is never part of CI: the exported pack is committed with its provenance.
+train: npm-deps
+	@missing=$$(for p in $$(cat models/training/requirements-debian.txt); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	bash models/training/train.sh
 
 clean:
 	rm -rf var
