@@ -3,6 +3,7 @@
  * to A–Z 0–9 → PlateRead. Runs on the calling thread; WorkerPlateRecognizer moves it off the
  * event loop.
  */
+import { fileURLToPath } from 'node:url';
 import type * as ort from 'onnxruntime-node';
 import { RecognitionAbortedError, RecognizerClosedError } from './errors.ts';
 import { quadBounds, quadSize, rectCorners, type Quad } from './geometry.ts';
@@ -50,9 +51,12 @@ export interface OnnxRecognizerOptions {
   readonly readState?: boolean;
   /**
    * A second recogniser: the folder of a plate-CRNN pack (models/crnn), whose lattice over the
-   * whole plate is combined with PP-OCR's by summing log-probabilities (× `crnnWeight`, default 1).
+   * whole plate is combined with PP-OCR's by summing log-probabilities (× `crnnWeight`).
+   * Default: our own pack, `models/packs/plate-crnn`, at weight 0.3 — measured on both benchmark
+   * sets (plate-crnn 0.2.0): crops 90.7% → 91.2% exact, scenes unchanged, hit recall up on both;
+   * at 0.5 crops gained more (92.5%) but a scene was lost. `false` turns it off.
    */
-  readonly crnnPackDir?: string;
+  readonly crnnPackDir?: string | false;
   readonly crnnWeight?: number;
   /**
    * Readings whose mean character probability is below this are read again from a taller,
@@ -74,6 +78,9 @@ export interface OnnxRecognizerOptions {
 }
 
 /** The decoding and plate-rule pipeline around the pack's models, stamped after the pack id. */
+/** Our own plate recogniser's pack, shipped in the repository (models/training makes it). */
+export const DEFAULT_CRNN_PACK_DIR = fileURLToPath(new URL('./packs/plate-crnn', import.meta.url));
+export const DEFAULT_CRNN_WEIGHT = 0.3;
 const PIPELINE = 'plate-ctc-2';
 
 const ALL_FORMATS = allFormats();
@@ -155,7 +162,8 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
       ...(options.beamWidth !== undefined && { beamWidth: options.beamWidth }),
       ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
     });
-    const crnn = options.crnnPackDir !== undefined ? await PlateCrnn.open(options.crnnPackDir, threads) : undefined;
+    const crnnDir = options.crnnPackDir ?? DEFAULT_CRNN_PACK_DIR;
+    const crnn = crnnDir !== false ? await PlateCrnn.open(crnnDir, threads) : undefined;
     const id = `${models.id}${crnn ? `+${crnn.id}` : ''}/${PIPELINE}`;
     return new OnnxPlateRecognizer(id, detector, recognizer, [det, rec], options, detMaxSide, crnn);
   }
@@ -296,7 +304,7 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     const m = lineHeight >= MIN_HEIGHT_FOR_TRIM ? dropShortCharacters(r.lattice, r.text, crop, r.stepWidth) : r.lattice;
     // All formats even when the state is known: a state's list is never complete (specialty
     // series, older issues), and restricting to it measured worse than ranking against them all.
-    const opinion = second && { lattice: second, weight: this.options.crnnWeight ?? 1 };
+    const opinion = second && { lattice: second, weight: this.options.crnnWeight ?? DEFAULT_CRNN_WEIGHT };
     return rankedText(m, ALL_FORMATS, this.options.beamWidth ?? 16, undefined, opinion);
   }
 

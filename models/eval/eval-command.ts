@@ -26,6 +26,8 @@ options:
   --report <file>      also write a self-contained HTML report (misreads, confusions)
   --pack <name>        model pack (default ${DEFAULT_PACK})
   --pack-dir <dir>     also look for packs here (repeatable)
+  --crnn <dir>         combine our plate CRNN pack (e.g. models/packs/plate-crnn) with the pack's recogniser
+  --crnn-weight <w>    weight of the CRNN's log-probabilities (default 1)
   --limit <n>          only the first n images, in file-name order
   --threads <n>        ONNX Runtime threads per session (default 1, as the gateway)
   --hotlist-size <n>   random plates added to the hot list (default ${DEFAULT_HOTLIST_SIZE})
@@ -36,6 +38,8 @@ export interface RecognizerRequest {
   readonly pack?: string;
   readonly packDirs: readonly string[];
   readonly threads: number;
+  readonly crnnPackDir?: string;
+  readonly crnnWeight?: number;
 }
 
 export interface EvalDeps {
@@ -79,6 +83,8 @@ function parse(argv: readonly string[]) {
         report: { type: 'string' },
         pack: { type: 'string' },
         'pack-dir': { type: 'string', multiple: true },
+        crnn: { type: 'string' },
+        'crnn-weight': { type: 'string' },
         limit: { type: 'string' },
         threads: { type: 'string' },
         'hotlist-size': { type: 'string' },
@@ -99,11 +105,20 @@ function parse(argv: readonly string[]) {
     report: values.report,
     pack: values.pack,
     packDirs: values['pack-dir'] ?? [],
+    crnn: values.crnn,
+    crnnWeight: crnnWeight(values['crnn-weight']),
     limit: values.limit !== undefined ? positiveInt('limit', values.limit, 0) : undefined,
     threads: positiveInt('threads', values.threads, 1),
     hotlistSize: positiveInt('hotlist-size', values['hotlist-size'], DEFAULT_HOTLIST_SIZE, 0),
     seed: positiveInt('seed', values.seed, DEFAULT_HOTLIST_SEED, 0),
   };
+}
+
+function crnnWeight(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const w = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(w) || w <= 0) throw new UsageError(`--crnn-weight: expected a number > 0, got ${JSON.stringify(raw)}`);
+  return w;
 }
 
 async function defaultRecognizer(request: RecognizerRequest): Promise<PlateRecognizer> {
@@ -114,6 +129,8 @@ async function defaultRecognizer(request: RecognizerRequest): Promise<PlateRecog
     threads: request.threads,
     packDirs: request.packDirs,
     ...(request.pack !== undefined && { pack: request.pack }),
+    ...(request.crnnPackDir !== undefined && { crnnPackDir: request.crnnPackDir }),
+    ...(request.crnnWeight !== undefined && { crnnWeight: request.crnnWeight }),
   });
 }
 
@@ -142,7 +159,13 @@ export async function evalCommand(argv: readonly string[], io: CliIo, deps: Eval
 
   let recognizer: PlateRecognizer;
   try {
-    recognizer = await (deps.createRecognizer ?? defaultRecognizer)({ packDirs: args.packDirs.map((d) => path.resolve(io.cwd, d)), threads: args.threads, ...(args.pack !== undefined && { pack: args.pack }) });
+    recognizer = await (deps.createRecognizer ?? defaultRecognizer)({
+      packDirs: args.packDirs.map((d) => path.resolve(io.cwd, d)),
+      threads: args.threads,
+      ...(args.pack !== undefined && { pack: args.pack }),
+      ...(args.crnn !== undefined && { crnnPackDir: path.resolve(io.cwd, args.crnn) }),
+      ...(args.crnnWeight !== undefined && { crnnWeight: args.crnnWeight }),
+    });
   } catch (err) {
     io.stderr.write(`alpr eval: cannot load the recogniser: ${(err as Error).message}\n`);
     return 1;
