@@ -267,16 +267,23 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     }
     const t2 = performance.now();
     const found: Found[] = [];
+    const overlong: PlateCandidate[] = [];
     cands.forEach((cand, i) => {
       const plate = plates[i]!;
       const confidence = geometricMean(plate.charProbs) * cand.score * cand.likeness;
-      if (!plateText(plate.text, confidence, this.rules)) return;
+      if (!plateText(plate.text, confidence, this.rules)) {
+        // A line that reads too long for a plate took in text beside it on the same baseline
+        // (another plate's letters, a frame's lettering): read its widest word alone.
+        if (cand.words.length > 1 && plate.text.length > this.rules.maxChars) overlong.push(widestWord(cand));
+        return;
+      }
       const quad = plateQuads[i]!;
       found.push({ plate, confidence, cand, image, quad, box: clipBox(quadBounds(quad), image.width, image.height) });
     });
-    found.sort((a, b) => b.confidence - a.confidence);
     times.recogniseMs += t2 - t1;
     times.postprocessMs += performance.now() - t2;
+    if (overlong.length > 0) found.push(...(await this.readCandidates(image, overlong, times)));
+    found.sort((a, b) => b.confidence - a.confidence);
     return found;
   }
 
@@ -348,6 +355,12 @@ interface Found {
   readonly quad: Quad;
   /** In frame coordinates. */
   readonly box: Box;
+}
+
+/** The widest word of a line as a candidate of its own (one word: never split again). */
+function widestWord(cand: PlateCandidate): PlateCandidate {
+  const widest = cand.words.reduce((a, b) => (b.width > a.width ? b : a));
+  return { ...cand, rect: widest, parts: [widest], words: [widest] };
 }
 
 function bestConfidence(reads: readonly { confidence: number }[]): number {

@@ -92,6 +92,8 @@ export function union(a: RotatedRect, b: RotatedRect): RotatedRect {
 export interface TextLine {
   readonly rect: RotatedRect;
   readonly score: number;
+  /** The words merged into this line (rule 1), when there were several. */
+  readonly words?: readonly RotatedRect[];
 }
 
 /** Rule 1: merges the words of one line until nothing more merges. Scores average by width. */
@@ -108,7 +110,7 @@ export function mergeLineWords(lines: readonly TextLine[], gap = DEFAULT_PLATE_R
           const wb = b.rect.width;
           const base = a.rect.width >= b.rect.width ? a : b;
           const other = base === a ? b : a;
-          out[i] = { rect: union(base.rect, other.rect), score: (a.score * wa + b.score * wb) / (wa + wb) };
+          out[i] = { rect: union(base.rect, other.rect), score: (a.score * wa + b.score * wb) / (wa + wb), words: [...(a.words ?? [a.rect]), ...(b.words ?? [b.rect])] };
           out.splice(j, 1);
           merged = true;
           break outer;

@@ -24,6 +24,12 @@ export interface PlateCandidate {
   readonly rect: RotatedRect;
   /** The pieces, left to right; one for an unbroken line. */
   readonly parts: readonly RotatedRect[];
+  /**
+   * The detector's words in the line (a line is merged from words on one baseline). When the
+   * whole reads too long for a plate, it took in text beside the plate (another plate's letters,
+   * a frame's lettering), and the widest word is read alone.
+   */
+  readonly words: readonly RotatedRect[];
   /** Detector score, width-weighted over the pieces. */
   readonly score: number;
   /** 0–1: how plate-like the line's geometry is among its neighbours (see plateLikeness). */
@@ -53,13 +59,14 @@ export const DEFAULT_CANDIDATE_OPTIONS: CandidateOptions = {
 interface Group {
   rect: RotatedRect;
   parts: RotatedRect[];
+  words: RotatedRect[];
   score: number;
   weight: number;
 }
 
 /** Joins pieces of one registration (same height, one baseline, gap up to splitGap × height). */
 export function joinSplitGroups(lines: readonly TextLine[], o: CandidateOptions = DEFAULT_CANDIDATE_OPTIONS): Group[] {
-  const groups: Group[] = lines.map((l) => ({ rect: l.rect, parts: [l.rect], score: l.score, weight: l.rect.width }));
+  const groups: Group[] = lines.map((l) => ({ rect: l.rect, parts: [l.rect], words: [...(l.words ?? [l.rect])], score: l.score, weight: l.rect.width }));
   for (let merged = true; merged; ) {
     merged = false;
     outer: for (let i = 0; i < groups.length; i++) {
@@ -74,7 +81,7 @@ export function joinSplitGroups(lines: readonly TextLine[], o: CandidateOptions 
         if (rect.width > o.splitMaxWidth * h) continue;
         const parts = [...a.parts, ...b.parts].sort((p, q) => alongAxis(rect, p) - alongAxis(rect, q));
         const weight = a.weight + b.weight;
-        groups[i] = { rect, parts, score: (a.score * a.weight + b.score * b.weight) / weight, weight };
+        groups[i] = { rect, parts, words: [...a.words, ...b.words], score: (a.score * a.weight + b.score * b.weight) / weight, weight };
         groups.splice(j, 1);
         merged = true;
         break outer;
@@ -134,7 +141,7 @@ export function plateCandidates(
     if (all.some((big) => big !== g.rect && big.height >= o.dominance * g.rect.height && stackedOn(big, g.rect))) continue;
     const secondary = all.filter((s) => s !== g.rect && g.rect.height >= o.dominance * s.height && stackedOn(g.rect, s));
     const likeness = plateLikeness(g.rect, all.filter((r) => !secondary.includes(r)), o);
-    out.push({ rect: g.rect, parts: g.parts, score: g.score, likeness, secondary });
+    out.push({ rect: g.rect, parts: g.parts, words: g.words, score: g.score, likeness, secondary });
   }
   return out.sort((a, b) => b.likeness - a.likeness);
 }
