@@ -110,6 +110,7 @@ export const run: Bench = async ({ print, args }) => {
       vehiclesPlanted: planted.length,
       vehiclesRead: planted.filter((p) => read.has(p)).length,
       detections: detections.length,
+      duplicatePasses: detections.length - new Set(detections.map((d) => `${d.cameraId}:${d.plate}`)).size,
       framesAnalysedPerSec: Math.round((pipeline.stats.framesAnalysed / elapsed) * 10) / 10,
       framesDropped: dropped,
       eventLoopLagP99Ms: Math.round((lag.percentile(99) / 1e6) * 10) / 10,
@@ -120,6 +121,10 @@ export const run: Bench = async ({ print, args }) => {
     };
     print(`  vehicles read ${figures.vehiclesRead}/${figures.vehiclesPlanted} (${figures.detections} detections)`);
     const extra = detections.filter((d) => !planted.includes(`${d.cameraId}:${d.plate}`));
+    const seen = new Map<string, number>();
+    for (const d of detections) seen.set(`${d.cameraId}:${d.plate}`, (seen.get(`${d.cameraId}:${d.plate}`) ?? 0) + 1);
+    const twice = [...seen.entries()].filter(([, n]) => n > 1);
+    if (twice.length) print(`  vehicles stored more than once: ${twice.map(([k, n]) => `${k} ×${n}`).join(', ')}`);
     if (extra.length) print(`  detections of no planted plate: ${extra.map((d) => `${d.cameraId}:${d.plate} (${d.frames} frames, ${d.confidence.toFixed(2)})`).join(', ')}`);
     print(`  frames analysed ${figures.framesAnalysedPerSec}/s, dropped ${figures.framesDropped}, ffmpeg decode ${figures.decodeCpuPct}% of one core`);
     print(`  event-loop lag p99 ${figures.eventLoopLagP99Ms} ms (idle ${figures.idleLagP99Ms} ms, ×${figures.lagRatioVsIdle}), RSS ${figures.rssMb} MB`);
