@@ -42,6 +42,7 @@ export const CONSOLE_PAGE = `<!doctype html>
     mid.append(el('div', 'meta',
       'Camera ' + h.cameraId + ' · ' + h.site + ' · device ' + h.deviceId + '\\n'));
     mid.append(el('div', 'meta', 'Seen ' + when.toLocaleTimeString() + ' · delivered in ' + (h.latencyMs / 1000).toFixed(1) + ' s · read confidence ' + Math.round(h.confidence * 100) + '% · ' + h.match.kind + ' match to ' + h.match.listedPlate));
+    if (h.match.listAgeMs !== null) mid.append(el('div', h.match.listStale ? 'notice' : 'meta', 'Hot list ' + (h.match.listAgeMs / 3600000).toFixed(1) + ' h old' + (h.match.listStale ? ' — STALE: confirm the entry is still active' : '')));
     mid.append(el('div', 'notice', 'Alert only: verify the plate image and confirm with the entering agency before acting.'));
     const right = el('div');
     if (h.overviewImage) { const o = el('img', 'overview'); o.src = h.overviewImage; o.alt = 'overview'; right.append(o); }

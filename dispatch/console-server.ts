@@ -22,7 +22,7 @@ export function summarise(r: ReceivedHit): Record<string, unknown> {
     site: hit.site,
     cameraId: hit.cameraId,
     direction: hit.direction,
-    match: { kind: hit.match.kind, listType: hit.match.listType, priority: hit.match.priority, listedPlate: hit.match.listedPlate, entryId: hit.match.entryId, covert: hit.match.covert },
+    match: { kind: hit.match.kind, listType: hit.match.listType, priority: hit.match.priority, listedPlate: hit.match.listedPlate, entryId: hit.match.entryId, covert: hit.match.covert, listAgeMs: hit.match.listAgeMs ?? null, listStale: hit.match.listStale ?? false },
     capturedAt: hit.times.captured,
     receivedAt: r.receivedAt,
     latencyMs: r.latencyMs,

@@ -36,6 +36,10 @@ export const hitMessageSchema = z.object({
     listedState: z.string().optional(),
     covert: z.boolean(),
     sealed: z.string().optional(),
+    /** The list's freshness when it matched (P3: refreshed at least daily). */
+    listGeneratedAt: z.number().optional(),
+    listAgeMs: z.number().optional(),
+    listStale: z.boolean().optional(),
   }),
   times: z.object({
     captured: z.number(),
@@ -83,6 +87,9 @@ export function buildHitMessage(agency: string, detection: Detection, images: De
       ...(match.entry.state ? { listedState: match.entry.state } : {}),
       covert: match.entry.covert ?? false,
       ...(match.entry.sealed ? { sealed: match.entry.sealed } : {}),
+      ...(match.listGeneratedAt !== undefined ? { listGeneratedAt: match.listGeneratedAt } : {}),
+      ...(match.listAgeMs !== undefined ? { listAgeMs: match.listAgeMs } : {}),
+      ...(match.listStale !== undefined ? { listStale: match.listStale } : {}),
     },
     times: { captured: detection.capturedAt, read: detection.readAt, matched: detection.matchedAt ?? detection.readAt, published: publishedAt },
     versions: detection.versions,

@@ -96,6 +96,10 @@ describe('walking skeleton: RTSP camera → gateway → mosquitto → dispatch',
     const hit = hits.find((h) => h.hit.plate === LISTED)?.hit;
     expect(hit).toMatchObject({ plate: LISTED, cameraId: 'north', deviceId: 'pole-it', agency: 'test-pd', site: 'Integration Ave' });
     expect(hit?.match).toMatchObject({ kind: 'exact', listType: 'stolen-vehicle', listedPlate: LISTED, entryId: `stolen-vehicle:${LISTED}` });
+    // Every hit says which list version matched and how old that list was (P3).
+    expect(hit?.match.listVersion).toMatch(/\S/);
+    expect(hit?.match.listAgeMs).toBeGreaterThanOrEqual(0);
+    expect(hit?.match.listStale).toBe(false);
     // Captured after the gateway started, and at dispatch within a few seconds of capture.
     const received = hits.find((h) => h.hit.plate === LISTED);
     expect(hit?.times.captured).toBeGreaterThanOrEqual(startedAt);
