@@ -57,6 +57,8 @@ export interface PipelineStats {
 export class Pipeline {
   private readonly tracker: PassTracker<Frame>;
   private readonly analysers = new Map<string, FrameAnalyser>();
+  /** Per camera, the capture time of the latest frame recognition has finished with. */
+  private readonly analysedUpTo = new Map<string, number>();
   /** Hits sent while their vehicle was still in view, until its pass ends. */
   private readonly earlyHits = new Map<Track<Frame>, { detection: Detection; images: DetectionImages }>();
   private readonly loops: Promise<void>[] = [];
@@ -122,6 +124,7 @@ export class Pipeline {
     }
     const readAt = this.deps.now();
     this.stats.framesAnalysed++;
+    this.analysedUpTo.set(frame.cameraId, Math.max(this.analysedUpTo.get(frame.cameraId) ?? 0, frame.capturedAt));
     const usable = offsetReads(reads.filter((r) => r.confidence >= this.deps.minConfidence && r.text.length >= 2), offset);
     analyser.reads(usable.length);
     if (!usable.length) return;
@@ -140,7 +143,7 @@ export class Pipeline {
   private tick(): void {
     const now = this.deps.now();
     for (const a of this.analysers.values()) a.tick(now);
-    for (const track of this.tracker.expire(now)) this.endTrack(track);
+    for (const track of this.tracker.expire(now, this.analysedUpTo)) this.endTrack(track);
   }
 
   /** A pass has ended: store it, or bring an early hit's record up to the whole pass. */

@@ -154,11 +154,19 @@ export class PassTracker<F = unknown> {
     return touched;
   }
 
-  /** Removes and returns the tracks not seen for expiryMs at time `now`. */
-  expire(now: number): Track<F>[] {
+  /**
+   * Removes and returns the tracks that have ended at time `now`. A track ends when frames of its
+   * camera captured `expiryMs` after it was last seen have been looked at without it
+   * (`analysedUpTo`: the capture time of the camera's latest analysed frame), so a recogniser
+   * running behind does not cut a vehicle in two; or, whatever the recogniser does, when it has
+   * not been seen for `hardExpiryFactor` × expiryMs of wall time (a camera that went silent).
+   */
+  expire(now: number, analysedUpTo: ReadonlyMap<string, number> = new Map(), hardExpiryFactor = 4): Track<F>[] {
     const ended: Track<F>[] = [];
     for (const [cameraId, tracks] of this.open) {
-      const keep = tracks.filter((t) => now - t.lastSeen < this.expiryMs);
+      const seenUpTo = analysedUpTo.get(cameraId) ?? now;
+      const over = (t: Track<F>): boolean => seenUpTo - t.lastSeen >= this.expiryMs || now - t.lastSeen >= hardExpiryFactor * this.expiryMs;
+      const keep = tracks.filter((t) => !over(t));
       ended.push(...tracks.filter((t) => !keep.includes(t)));
       if (keep.length) this.open.set(cameraId, keep);
       else this.open.delete(cameraId);

@@ -96,6 +96,25 @@ describe('PassTracker', () => {
     expect(t.drain()).toHaveLength(2);
   });
 
+  it('does not cut a vehicle in two while recognition runs behind (regression: split passes in the camera bench)', () => {
+    const t = new PassTracker(1500);
+    t.add('cam', [read('565WNB', 0.9, 100)], 0, 100);
+    // Recognition stalls: two seconds of wall time pass, but no later frame has been looked at yet.
+    expect(t.expire(2_000, new Map([['cam', 0]]))).toEqual([]);
+    t.add('cam', [read('565WNB', 0.9, 140)], 250, 2_100);
+    expect(t.expire(2_200, new Map([['cam', 250]]))).toEqual([]);
+    // Frames 1.5 s after the last sighting have been analysed without the plate: the pass ends.
+    const [ended] = t.expire(3_000, new Map([['cam', 1_750]]));
+    expect(ended?.reads).toHaveLength(2);
+  });
+
+  it('ends a pass on wall time alone when its camera goes silent', () => {
+    const t = new PassTracker(1000);
+    t.add('cam', [read('7ABC123', 0.9)], 0, 1);
+    expect(t.expire(3_900, new Map([['cam', 0]]))).toEqual([]);
+    expect(t.expire(4_000, new Map([['cam', 0]]))).toHaveLength(1);
+  });
+
   it('keeps cameras apart', () => {
     const t = new PassTracker(1000);
     t.add('north', [read('7ABC123', 0.9)], 0, 1);
