@@ -59,6 +59,8 @@ export class Pipeline {
   private readonly analysers = new Map<string, FrameAnalyser>();
   /** Per camera, the capture time of the latest frame recognition has finished with. */
   private readonly analysedUpTo = new Map<string, number>();
+  /** Cameras with a frame in recognition now: their passes are judged by analysed frames, not wall time. */
+  private readonly recognising = new Set<string>();
   /** Hits sent while their vehicle was still in view, until its pass ends. */
   private readonly earlyHits = new Map<Track<Frame>, { detection: Detection; images: DetectionImages }>();
   private readonly loops: Promise<void>[] = [];
@@ -115,12 +117,15 @@ export class Pipeline {
 
   private async analyse(frame: Frame, image: RgbImage, offset: { x: number; y: number }, analyser: FrameAnalyser, log: Logger): Promise<void> {
     let reads;
+    this.recognising.add(frame.cameraId);
     try {
       ({ reads } = await this.deps.recognizer.recognize(image));
     } catch (err) {
       this.stats.errors++;
       log.warn({ err: (err as Error).message }, 'recognition failed for a frame');
       return;
+    } finally {
+      this.recognising.delete(frame.cameraId);
     }
     const readAt = this.deps.now();
     this.stats.framesAnalysed++;
@@ -143,7 +148,11 @@ export class Pipeline {
   private tick(): void {
     const now = this.deps.now();
     for (const a of this.analysers.values()) a.tick(now);
-    for (const track of this.tracker.expire(now, this.analysedUpTo)) this.endTrack(track);
+    // While a camera's frame is in recognition, its passes end only once later frames have been
+    // looked at (a slow recogniser must not split a vehicle); otherwise wall time decides (a
+    // stream that ended or dropped must not hold its last vehicle back).
+    const behind = new Map([...this.recognising].map((cameraId) => [cameraId, this.analysedUpTo.get(cameraId) ?? 0] as const));
+    for (const track of this.tracker.expire(now, behind)) this.endTrack(track);
   }
 
   /** A pass has ended: store it, or bring an early hit's record up to the whole pass. */
