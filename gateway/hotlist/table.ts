@@ -18,15 +18,7 @@ export function defaultEntryId(plate: string, state: string | undefined, listTyp
 }
 
 /** The fields of an entry the table keeps in memory. */
-export interface PublicFields {
-  readonly plate: string;
-  readonly state?: string;
-  readonly listType: HotlistType;
-  readonly priority: number;
-  readonly effective?: number;
-  readonly expires?: number;
-  readonly covert?: boolean;
-}
+export type PublicFields = Omit<HotlistEntry, 'id' | 'sealed'>;
 
 /** Where the rest of an entry (id, sealed blob) comes from. */
 export interface EntryDetails {
