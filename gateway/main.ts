@@ -102,6 +102,21 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     });
     pipeline.start();
     log.info({ cameras: sources.map((s) => s.cameraId) }, 'gateway running');
+    // The retained status dispatch and technicians see: each camera's state and counters, the
+    // health conditions raised, the pipeline's counters and the hot list in force.
+    const publishStatus = (): void => {
+      const analysis = new Map(pipeline.cameraStatus().map((c) => [c.cameraId, c]));
+      const list = hotlist.current();
+      mqtt.setStatus({
+        cameras: sources.map((s) => ({ ...s.status(), ...analysis.get(s.cameraId) })),
+        pipeline: pipeline.stats,
+        hotlist: { version: list.version, ageMs: Date.now() - list.generatedAt },
+        versions: { model: recognizer.modelVersion, firmware: config.device.firmwareVersion },
+      });
+    };
+    const statusTimer = setInterval(publishStatus, config.statusIntervalMs);
+    cleanup.push(async () => clearInterval(statusTimer));
+    publishStatus();
     let stopped: Promise<void> | undefined;
     return {
       pipeline,

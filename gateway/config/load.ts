@@ -80,6 +80,7 @@ export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: C
   ALPR_STORE_MIN_FREE_PERCENT: ['store.minFreePercent', num],
   ALPR_STORE_MAX_CLOCK_JUMP_HOURS: ['store.maxClockJumpHours', num],
   ALPR_STORE_FORBIDDEN_RELEASE_PURPOSES: ['store.forbiddenReleasePurposes', list],
+  ALPR_STATUS_INTERVAL_MS: ['statusIntervalMs', int],
   ALPR_LOG_LEVEL: ['log.level', str],
 };
 /** Read by the loader itself, not part of the schema. */

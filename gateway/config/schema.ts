@@ -95,6 +95,8 @@ export const configSchema = z.strictObject({
     /** Release purposes this agency forbids (P11), matched case-insensitively. */
     forbiddenReleasePurposes: z.array(z.string().min(3).max(100)).max(50).default(['immigration']),
   }).prefault({}),
+  /** How often the retained status (cameras, counters, hot list) is republished. */
+  statusIntervalMs: z.number().int().min(1_000).max(3_600_000).default(30_000),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).prefault({}),

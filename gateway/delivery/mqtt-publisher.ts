@@ -41,9 +41,7 @@ export class MqttPublisher {
     client.on('offline', () => log.warn('mqtt offline'));
     client.on('connect', () => {
       log.info({ url: redactUrl(url) }, 'mqtt connected');
-      client.publish(status, JSON.stringify({ state: 'online', at: Date.now() }), { qos: 1, retain: true }, (err) => {
-        if (err) log.warn({ err: err.message }, 'status publish failed');
-      });
+      this.sendStatus();
     });
     await new Promise<void>((resolve, reject) => {
       const onAbort = (): void => reject(new Error('mqtt connect aborted'));
@@ -52,6 +50,27 @@ export class MqttPublisher {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       });
+    });
+  }
+
+  /**
+   * The device's retained status: "online" plus whatever health summary the gateway gives
+   * (cameras, pipeline counters, hot-list version and age). Sent on every (re)connect and when
+   * the summary is updated; the last will says "offline".
+   */
+  setStatus(summary: Record<string, unknown>): void {
+    this.summary = summary;
+    this.sendStatus();
+  }
+
+  private summary: Record<string, unknown> = {};
+
+  private sendStatus(): void {
+    const client = this.client;
+    if (!client?.connected) return; // sent again on connect
+    const payload = JSON.stringify({ ...this.summary, state: 'online', at: Date.now() });
+    client.publish(topics.status(this.opts.address), payload, { qos: 1, retain: true }, (err) => {
+      if (err) this.opts.log.warn({ err: err.message }, 'status publish failed');
     });
   }
 

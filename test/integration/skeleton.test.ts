@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDispatch, type RunningDispatch } from '../../dispatch/main.ts';
@@ -65,6 +66,7 @@ describe('walking skeleton: RTSP camera → gateway → mosquitto → dispatch',
         ALPR_HOTLIST_PATH: hotlist,
         ALPR_MQTT_URL: broker.url,
         ALPR_TRACKING_EXPIRY_MS: '1500',
+        ALPR_STATUS_INTERVAL_MS: '1000',
         ALPR_LOG_LEVEL: 'info',
       },
     });
@@ -110,6 +112,26 @@ describe('walking skeleton: RTSP camera → gateway → mosquitto → dispatch',
     // The dispatcher gets the plate image to verify the read against (P5).
     expect(Buffer.from(hit?.images.plate ?? '', 'base64').subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
   }, 120_000);
+
+  it('keeps a retained status with each camera streaming and the hot list in force', async () => {
+    const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+    try {
+      const status = await new Promise<Record<string, unknown>>((resolve) => {
+        client.on('message', (_t, payload) => {
+          const s = JSON.parse(payload.toString()) as Record<string, unknown>;
+          const cams = s['cameras'] as { state: string }[] | undefined;
+          if (cams?.[0]?.state === 'streaming') resolve(s);
+        });
+        void client.subscribeAsync('alpr/v1/test-pd/pole-it/status', { qos: 1 });
+      });
+      expect(status).toMatchObject({ state: 'online', cameras: [{ cameraId: 'north', state: 'streaming' }], hotlist: { version: expect.any(String) } });
+      const [camera] = status['cameras'] as { framesIn: number; framesAnalysed: number }[];
+      expect(camera?.framesIn).toBeGreaterThan(0);
+      expect(camera?.framesAnalysed).toBeGreaterThan(0);
+    } finally {
+      await client.endAsync();
+    }
+  }, 60_000);
 
   it('stores the unlisted plate as a detection and sends no hit for it; stops cleanly', async () => {
     // Each vehicle leaves a detection ("detection kept" or "hot-list hit" in the log); wait for
