@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { TrustedClock, type ClockSource } from '../../../gateway/store/clock.ts';
+import { TrustedClock } from '../../../gateway/store/clock.ts';
+import { FakeTime } from '../../helpers/fake-time.ts';
 import { MemoryEventSink } from './store-events.ts';
 
 const T0 = Date.parse('2026-11-20T12:00:00.000Z');
 const H = 3_600_000;
 
-class FakeTime implements ClockSource {
-  constructor(public wallMs: number, public monoMs = 1_000) {}
-  wall(): number {
-    return this.wallMs;
-  }
-  monotonic(): number {
-    return this.monoMs;
-  }
-  pass(ms: number): void {
-    this.wallMs += ms;
-    this.monoMs += ms;
-  }
-}
 
 describe('TrustedClock', () => {
   it('follows a system clock that agrees with its reckoning, and never steps back', () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createUuidV7 } from '../../../gateway/ids.ts';
-import { TrustedClock, type ClockSource } from '../../../gateway/store/clock.ts';
+import { TrustedClock } from '../../../gateway/store/clock.ts';
+import { FakeTime } from '../../helpers/fake-time.ts';
 import { dayOf } from '../../../gateway/store/layout.ts';
 import { duePartitions, type DeletionReceipt } from '../../../gateway/store/retention.ts';
 import { verifyStatement } from '../../../gateway/store/signer.ts';
@@ -137,20 +138,6 @@ describe('retention on a fake clock', () => {
   });
 });
 
-/** A wall clock that can be set, and a monotonic clock that only moves forward. */
-class FakeTime implements ClockSource {
-  constructor(public wallMs: number, public monoMs = 0) {}
-  wall(): number {
-    return this.wallMs;
-  }
-  monotonic(): number {
-    return this.monoMs;
-  }
-  pass(ms: number): void {
-    this.wallMs += ms;
-    this.monoMs += ms;
-  }
-}
 
 describe('retention with the trusted clock when the system clock jumps', () => {
   async function scenario(jumpMs: number) {
