@@ -3,10 +3,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Debian packages: ffmpeg (camera ingest, clip encoding), mosquitto (integration broker),
-# GStreamer's RTSP server with Python bindings (test camera), DejaVu fonts (rendered plates).
+# GStreamer's RTSP server with Python bindings (test camera), DejaVu fonts (rendered plates),
+# Chromium (console end-to-end tests, driven headless by playwright-core).
 APT_PACKAGES := ffmpeg mosquitto python3-gi gir1.2-gst-rtsp-server-1.0 \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-	gstreamer1.0-plugins-ugly gstreamer1.0-libav fonts-dejavu-core
+	gstreamer1.0-plugins-ugly gstreamer1.0-libav fonts-dejavu-core chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help deps apt-deps npm-deps check typecheck lint test test-unit test-integration demo bench soak train clean
