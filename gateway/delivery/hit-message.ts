@@ -1,121 +1,202 @@
 /**
- * The hit message: the JSON the device publishes on .../hits and the dispatch receiver checks.
- * Versioned (`v`). The delivery issue wraps this JSON in JWS (ES256) inside JWE; until then it
- * travels as plain JSON on the broker.
+ * The hit message, version 2: the JSON the device signs (JWS) and encrypts (JWE) to dispatch on
+ * `.../hits` (envelope.ts), and that the dispatch receiver validates with `hitMessageSchema`.
+ *
+ * Everything a dispatcher needs to verify a hit against the plate image before broadcasting
+ * (P5) travels in the message itself: the read, both images, the listed entry with its sealed
+ * personal fields (only dispatch opens them), why it matched, how old the list was (P3), and the
+ * times of capture, read, match and publish so that latency is measured end to end.
+ *
+ * The device keeps a hit in its outbox as a `HitDraft` (the message without `publishedAt`):
+ * `publishedAt` is stamped at each (re)send, which is why signing and encryption happen then.
  */
 import { z } from 'zod';
-import type { Detection, DetectionImages } from '../types.ts';
+import type { Detection, DetectionImages, Match } from '../types.ts';
 
-export const HIT_MESSAGE_VERSION = 1;
+export const HIT_MESSAGE_VERSION = 2;
 
 const candidate = z.object({ text: z.string(), score: z.number() });
 
+const substitution = z.object({
+  position: z.number().int().min(0),
+  read: z.string(),
+  listed: z.string(),
+  op: z.enum(['lookalike', 'substituted', 'dropped', 'extra']).optional(),
+});
+
+/** Where the pole stands: configured at install, or from the GPS driver when one is fitted. */
+export const locationSchema = z.object({
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+  accuracyM: z.number().nonnegative().optional(),
+  source: z.enum(['configured', 'gps']),
+});
+
+const ms = z.number().int().nonnegative();
+
 export const hitMessageSchema = z.object({
   v: z.literal(HIT_MESSAGE_VERSION),
-  hitId: z.string().uuid(),
-  agency: z.string(),
-  deviceId: z.string(),
+  /** The detection's UUIDv7: stable across re-sends, so dispatch de-duplicates by it. */
+  hitId: z.uuid(),
+  agency: z.string().min(1),
+  /** Must equal the `{device}` topic level and the signing certificate's subject CN. */
+  device: z.string().min(1),
   site: z.string(),
-  cameraId: z.string(),
-  plate: z.string(),
+  camera: z.string().min(1),
+  location: locationSchema.optional(),
+  plate: z.string().min(1),
   state: z.string().optional(),
   confidence: z.number().min(0).max(1),
   candidates: z.array(candidate),
   box: z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }),
   direction: z.string(),
+  images: z.object({
+    /** base64 JPEG of the plate crop (what the dispatcher compares characters and state with). */
+    plate: z.string().min(1),
+    /** base64 JPEG of the whole frame. */
+    overview: z.string().optional(),
+  }),
   match: z.object({
     entryId: z.string(),
     listId: z.string(),
     listVersion: z.string(),
     kind: z.enum(['exact', 'ocr-equivalent', 'edit-distance', 'wildcard']),
     distance: z.number(),
-    substitutions: z.array(z.object({ position: z.number(), read: z.string(), listed: z.string() })),
+    substitutions: z.array(substitution),
+    /** The candidate text that hit and its rank among the read's candidates (0 = voted text). */
+    read: z.string().optional(),
+    candidateRank: z.number().int().min(0).optional(),
+    nextBest: z.string().optional(),
+    stateMismatch: z.boolean().optional(),
     listType: z.string(),
     priority: z.number(),
     listedPlate: z.string(),
     listedState: z.string().optional(),
     covert: z.boolean(),
+    /** Opaque JWE holding the entry's personal fields (P4); only the dispatch key opens it. */
     sealed: z.string().optional(),
-    /** The list's freshness when it matched (P3: refreshed at least daily). */
-    listGeneratedAt: z.number().optional(),
-    listAgeMs: z.number().optional(),
-    listStale: z.boolean().optional(),
+    /** One line a dispatcher reads: why this read matched this entry. */
+    explanation: z.string(),
   }),
-  times: z.object({
-    captured: z.number(),
-    read: z.number(),
-    matched: z.number(),
-    published: z.number(),
+  /** The list in force when the read matched (P3: refreshed at least daily). */
+  hotlist: z.object({
+    version: z.string(),
+    generatedAt: ms.optional(),
+    ageMs: z.number().nonnegative().optional(),
+    stale: z.boolean().optional(),
   }),
+  capturedAt: ms,
+  readAt: ms,
+  matchedAt: ms,
+  /** Stamped at each (re)send; `publishedAt − capturedAt` is the delivery latency. */
+  publishedAt: ms,
+  /** 1 on the first send, counting every re-send after it. */
+  attempt: z.number().int().min(1),
   versions: z.object({ model: z.string(), firmware: z.string(), config: z.string() }),
-  clock: z.string(),
-  images: z.object({
-    /** base64 JPEG */
-    plate: z.string(),
-    overview: z.string().optional(),
-  }),
+  clock: z.enum(['system', 'trusted', 'unsynchronised']),
 });
 
 export type HitMessage = z.infer<typeof hitMessageSchema>;
+export type HitLocation = z.infer<typeof locationSchema>;
+/** What the outbox keeps: the message less what each send stamps. */
+export type HitDraft = Omit<HitMessage, 'publishedAt' | 'attempt'>;
 
-export function buildHitMessage(agency: string, detection: Detection, images: DetectionImages, publishedAt: number): HitMessage {
+export class HitMessageError extends Error {
+  override readonly name = 'HitMessageError';
+}
+
+/** Why a read matched, in one line (also shown by the console beside the substitutions). */
+export function explainMatch(match: Match): string {
+  const listed = `${match.entry.plate}${match.entry.state ? ` (${match.entry.state.toUpperCase()})` : ''}`;
+  const subs = match.substitutions.map((s) => {
+    switch (s.op) {
+      case 'dropped': return `listed '${s.listed}' missing at ${s.position}`;
+      case 'extra': return `extra '${s.read}' at ${s.position}`;
+      case 'lookalike': return `'${s.read}' read for look-alike '${s.listed}' at ${s.position}`;
+      case 'substituted':
+      case undefined: return `'${s.read}' read for '${s.listed}' at ${s.position}`;
+    }
+  });
+  const via = match.candidateRank ? ` via candidate #${match.candidateRank} ${match.read ?? ''}`.trimEnd() : '';
+  const head = (() => {
+    switch (match.kind) {
+      case 'exact': return `exact match on ${listed}`;
+      case 'ocr-equivalent': return `look-alike match on ${listed}`;
+      case 'edit-distance': return `${match.distance} edit(s) from ${listed}`;
+      case 'wildcard': return `partial plate ${listed} matches`;
+    }
+  })();
+  const tail = [subs.length ? subs.join('; ') : '', match.stateMismatch ? 'state differs from the entry' : ''].filter((s) => s !== '');
+  return `${head}${via}${tail.length ? `: ${tail.join('; ')}` : ''}`;
+}
+
+/** The hit as the outbox keeps it. Throws on a detection without a match (not a hit). */
+export function buildHitDraft(agency: string, detection: Detection, images: DetectionImages, location?: HitLocation): HitDraft {
   const match = detection.match;
-  if (!match) throw new TypeError(`detection ${detection.id} has no match: not a hit`);
+  if (!match) throw new HitMessageError(`detection ${detection.id} has no match: not a hit`);
+  const entry = match.entry;
   return {
     v: HIT_MESSAGE_VERSION,
     hitId: detection.id,
     agency,
-    deviceId: detection.deviceId,
+    device: detection.deviceId,
     site: detection.site,
-    cameraId: detection.cameraId,
+    camera: detection.cameraId,
+    ...(location ? { location } : {}),
     plate: detection.plate,
     ...(detection.state ? { state: detection.state } : {}),
     confidence: detection.confidence,
-    candidates: [...detection.candidates],
-    box: detection.box,
+    candidates: detection.candidates.map((c) => ({ text: c.text, score: c.score })),
+    box: { ...detection.box },
     direction: detection.direction,
+    images: {
+      plate: Buffer.from(images.plate).toString('base64'),
+      ...(images.overview ? { overview: Buffer.from(images.overview).toString('base64') } : {}),
+    },
     match: {
       entryId: match.entryId,
       listId: match.listId,
       listVersion: match.listVersion,
       kind: match.kind,
       distance: match.distance,
-      substitutions: [...match.substitutions],
-      listType: match.entry.listType,
-      priority: match.entry.priority,
-      listedPlate: match.entry.plate,
-      ...(match.entry.state ? { listedState: match.entry.state } : {}),
-      covert: match.entry.covert ?? false,
-      ...(match.entry.sealed ? { sealed: match.entry.sealed } : {}),
-      ...(match.listGeneratedAt !== undefined ? { listGeneratedAt: match.listGeneratedAt } : {}),
-      ...(match.listAgeMs !== undefined ? { listAgeMs: match.listAgeMs } : {}),
-      ...(match.listStale !== undefined ? { listStale: match.listStale } : {}),
+      substitutions: match.substitutions.map((s) => ({ position: s.position, read: s.read, listed: s.listed, ...(s.op ? { op: s.op } : {}) })),
+      ...(match.read !== undefined ? { read: match.read } : {}),
+      ...(match.candidateRank !== undefined ? { candidateRank: match.candidateRank } : {}),
+      ...(match.nextBest !== undefined ? { nextBest: match.nextBest } : {}),
+      ...(match.stateMismatch !== undefined ? { stateMismatch: match.stateMismatch } : {}),
+      listType: entry.listType,
+      priority: entry.priority,
+      listedPlate: entry.plate,
+      ...(entry.state ? { listedState: entry.state } : {}),
+      covert: entry.covert ?? false,
+      ...(entry.sealed ? { sealed: entry.sealed } : {}),
+      explanation: explainMatch(match),
     },
-    times: { captured: detection.capturedAt, read: detection.readAt, matched: detection.matchedAt ?? detection.readAt, published: publishedAt },
-    versions: detection.versions,
+    hotlist: {
+      version: match.listVersion,
+      ...(match.listGeneratedAt !== undefined ? { generatedAt: match.listGeneratedAt } : {}),
+      ...(match.listAgeMs !== undefined ? { ageMs: match.listAgeMs } : {}),
+      ...(match.listStale !== undefined ? { stale: match.listStale } : {}),
+    },
+    capturedAt: detection.capturedAt,
+    readAt: detection.readAt,
+    matchedAt: detection.matchedAt ?? detection.readAt,
+    versions: { ...detection.versions },
     clock: detection.clock,
-    images: {
-      plate: Buffer.from(images.plate).toString('base64'),
-      ...(images.overview ? { overview: Buffer.from(images.overview).toString('base64') } : {}),
-    },
   };
 }
 
-export class HitMessageError extends Error {
-  override readonly name = 'HitMessageError';
+/** The message of one send. */
+export function stampHit(draft: HitDraft, publishedAt: number, attempt: number): HitMessage {
+  return { ...draft, publishedAt, attempt };
 }
 
-export function parseHitMessage(payload: Uint8Array): HitMessage {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(payload).toString('utf8'));
-  } catch {
-    throw new HitMessageError('hit payload is not JSON');
-  }
+/** Validates a decoded message (the receiver, after the envelope is opened and verified). */
+export function parseHitMessage(json: unknown): HitMessage {
   const result = hitMessageSchema.safeParse(json);
   if (!result.success) {
     const first = result.error.issues[0];
-    throw new HitMessageError(`hit payload invalid at ${first?.path.join('.') || '(top)'}: ${first?.message ?? 'unknown'}`);
+    throw new HitMessageError(`hit message invalid at ${first?.path.join('.') || '(top)'}: ${first?.message ?? 'unknown'}`);
   }
   return result.data;
 }

@@ -1,0 +1,86 @@
+/**
+ * The hit envelope of ARCHITECTURE.md, with `jose` for both layers:
+ *   JWE compact (ECDH-ES+A256KW / A256GCM, kid = dispatch certificate thumbprint, cty alpr-hit+jws)
+ *     └ JWS compact (ES256, typ alpr-hit+jws, x5c = device chain leaf first)
+ *         └ hit message JSON (hit-message.ts)
+ * Signed inside, encrypted outside: the signature is hidden from the broker, and dispatch can
+ * keep the signed hit as evidence after decrypting. Sealed at each send (publishedAt changes).
+ *
+ * Also here: the device's own small signed replies (command results) and the check of what
+ * dispatch signs (acks, commands) — same algorithm, same chain rules, one place.
+ */
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, decodeProtectedHeader } from 'jose';
+import { ChainError, verifyChain } from './chain-verify.ts';
+import type { HitMessage } from './hit-message.ts';
+import type { DeviceIdentity, DispatchRecipient } from './identity.ts';
+
+export const HIT_TYP = 'alpr-hit+jws';
+export const ACK_TYP = 'alpr-ack+jws';
+export const CMD_TYP = 'alpr-cmd+jws';
+export const CMD_RESULT_TYP = 'alpr-cmd-result+jws';
+export const JWE_ALG = 'ECDH-ES+A256KW';
+export const JWE_ENC = 'A256GCM';
+
+const encoder = new TextEncoder();
+
+export class EnvelopeError extends Error {
+  override readonly name = 'EnvelopeError';
+}
+
+/** Signs `payload` (JSON) with the device key, chain in `x5c`. */
+export function signJson(typ: string, payload: unknown, identity: Pick<DeviceIdentity, 'key' | 'x5c'>): Promise<string> {
+  return new CompactSign(encoder.encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: 'ES256', typ, x5c: [...identity.x5c] })
+    .sign(identity.key);
+}
+
+/** Signs and encrypts one send of a hit. */
+export async function sealHit(message: HitMessage, identity: Pick<DeviceIdentity, 'key' | 'x5c'>, to: DispatchRecipient): Promise<string> {
+  const jws = await signJson(HIT_TYP, message, identity);
+  return new CompactEncrypt(encoder.encode(jws))
+    .setProtectedHeader({ alg: JWE_ALG, enc: JWE_ENC, cty: HIT_TYP, kid: to.kid })
+    .encrypt(to.key);
+}
+
+/**
+ * Opens an envelope (dispatch's job; used by the device's tests and bench to check what was
+ * sent): decrypts, verifies the signature with the x5c leaf after checking its chain and CN.
+ */
+export async function openHit(jwe: string, decryptionKey: KeyObject, anchors: readonly X509Certificate[], device: string, now: number): Promise<{ message: unknown; jws: string }> {
+  const { plaintext, protectedHeader } = await compactDecrypt(jwe, decryptionKey, { keyManagementAlgorithms: [JWE_ALG], contentEncryptionAlgorithms: [JWE_ENC] });
+  if (protectedHeader.cty !== HIT_TYP) throw new EnvelopeError(`JWE cty ${String(protectedHeader.cty)}, expected ${HIT_TYP}`);
+  const jws = new TextDecoder().decode(plaintext);
+  const message = await verifySigned(jws, HIT_TYP, anchors, device, now);
+  return { message, jws };
+}
+
+/** Verifies a JWS of type `typ` signed by a chain to `anchors` whose leaf CN is `signerCn`; returns its JSON payload. */
+export async function verifySigned(jws: string, typ: string, anchors: readonly X509Certificate[], signerCn: string, now: number): Promise<unknown> {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(jws);
+  } catch {
+    throw new EnvelopeError('not a JWS compact string');
+  }
+  if (header.alg !== 'ES256') throw new EnvelopeError(`JWS alg ${String(header.alg)}, expected ES256`);
+  if (header.typ !== typ) throw new EnvelopeError(`JWS typ ${String(header.typ)}, expected ${typ}`);
+  let leaf: X509Certificate;
+  try {
+    leaf = verifyChain(header.x5c, anchors, signerCn, now);
+  } catch (err) {
+    if (err instanceof ChainError) throw new EnvelopeError(`signer: ${err.message}`);
+    throw err;
+  }
+  let payload: Uint8Array;
+  try {
+    ({ payload } = await compactVerify(jws, leaf.publicKey, { algorithms: ['ES256'] }));
+  } catch {
+    throw new EnvelopeError('JWS signature does not verify');
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(payload)) as unknown;
+  } catch {
+    throw new EnvelopeError('JWS payload is not JSON');
+  }
+}
