@@ -1,0 +1,158 @@
+/**
+ * The DigitalInput / DigitalOutput contract, run against every backend that can run here. The
+ * simulated twin always can. The sysfs (onoff) backend needs a real board with an output wired to
+ * an input: set ALPR_GPIO_LOOPBACK="chip:outOffset:inOffset" (e.g. pinctrl-rp1:20:21) on a Pi to
+ * run it there; on this machine there is no /sys/class/gpio, so it is skipped and says why.
+ */
+import { existsSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemTimers } from '../../../drivers/camera/timers.ts';
+import { Gpio, SimulatedGpio, type GpioBackend, type LineSpec } from '../../../drivers/gpio/index.ts';
+import { OnoffGpioBackend } from '../../../drivers/gpio/onoff-backend.ts';
+import { captureLog } from './log.ts';
+
+interface Harness {
+  readonly name: string;
+  readonly available: string | true;
+  backend(): Promise<GpioBackend>;
+  /** The input line and a function setting its electrical level. */
+  input(): { line: LineSpec; drive(level: 0 | 1): void };
+  outputLine(): LineSpec;
+}
+
+const sim = new SimulatedGpio();
+const loopback = process.env['ALPR_GPIO_LOOPBACK']?.split(':');
+
+const harnesses: Harness[] = [
+  {
+    name: 'simulated twin',
+    available: true,
+    backend: async () => sim,
+    input: () => ({ line: { chip: 'pinctrl-rp1', offset: 5 }, drive: (level) => sim.drive({ chip: 'pinctrl-rp1', offset: 5 }, level) }),
+    outputLine: () => ({ chip: 'pinctrl-rp1', offset: 6 }),
+  },
+  {
+    name: 'sysfs via onoff (loopback wired on a Pi)',
+    available: !existsSync('/sys/class/gpio') ? 'no /sys/class/gpio on this machine' : loopback?.length !== 3 ? 'ALPR_GPIO_LOOPBACK not set' : true,
+    backend: () => OnoffGpioBackend.create('/sys'),
+    input: () => {
+      const [chip, out, inp] = loopback as [string, string, string];
+      let driver: ReturnType<GpioBackend['openOutput']> | undefined;
+      return {
+        line: { chip, offset: Number(inp) },
+        drive: (level) => {
+          driver ??= backendForDrive?.openOutput({ chip, offset: Number(out) }, level);
+          driver?.write(level);
+        },
+      };
+    },
+    outputLine: () => ({ chip: (loopback as string[])[0] as string, offset: 26 }),
+  },
+];
+let backendForDrive: GpioBackend | undefined;
+
+for (const h of harnesses) {
+  describe.skipIf(h.available !== true)(`GPIO contract: ${h.name}${h.available === true ? '' : ` (skipped: ${h.available})`}`, () => {
+    let gpio: Gpio;
+    beforeEach(async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+      const backend = await h.backend();
+      backendForDrive = backend;
+      gpio = new Gpio(backend, { log: captureLog().log, timers: systemTimers }, 30);
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('a bouncing switch gives one change, only after it has been quiet for debounceMs', () => {
+      const { line, drive } = h.input();
+      drive(0);
+      const input = gpio.input('door', line);
+      const seen: [boolean, number][] = [];
+      const t0 = Date.now();
+      input.onChange((v, at) => seen.push([v, at - t0]));
+      for (const level of [1, 0, 1, 0, 1] as const) {
+        drive(level);
+        vi.advanceTimersByTime(5);
+      }
+      expect(seen).toEqual([]);
+      expect(input.value()).toBe(false);
+      vi.advanceTimersByTime(24);
+      expect(seen).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(seen).toEqual([[true, 50]]);
+      expect(input.value()).toBe(true);
+      input.close();
+    });
+
+    it('a glitch shorter than debounceMs that returns to the old level is no change at all', () => {
+      const { line, drive } = h.input();
+      drive(0);
+      const input = gpio.input('loop', line);
+      const seen: boolean[] = [];
+      input.onChange((v) => seen.push(v));
+      drive(1);
+      vi.advanceTimersByTime(10);
+      drive(0);
+      vi.advanceTimersByTime(100);
+      expect(seen).toEqual([]);
+      input.close();
+    });
+
+    it('active-low: a line pulled to ground reads as asserted', () => {
+      const { line, drive } = h.input();
+      drive(1);
+      const input = gpio.input('tamper', { ...line, activeLow: true });
+      expect(input.value()).toBe(false);
+      const seen: boolean[] = [];
+      input.onChange((v) => seen.push(v));
+      drive(0);
+      vi.advanceTimersByTime(30);
+      drive(1);
+      vi.advanceTimersByTime(30);
+      expect(seen).toEqual([true, false]);
+      input.close();
+    });
+
+    it('after close no listener is called and the line can be opened again', () => {
+      const { line, drive } = h.input();
+      drive(0);
+      const input = gpio.input('x', line);
+      const seen: boolean[] = [];
+      input.onChange((v) => seen.push(v));
+      drive(1);
+      input.close();
+      vi.advanceTimersByTime(100);
+      expect(seen).toEqual([]);
+      const again = gpio.input('x', line);
+      expect(again.value()).toBe(true);
+      again.close();
+    });
+
+    it('outputs start at the initial value and follow set(), active-low inverted on the wire', () => {
+      const line = h.outputLine();
+      const out = gpio.output('led', line, true);
+      expect(out.value()).toBe(true);
+      out.set(false);
+      expect(out.value()).toBe(false);
+      out.close();
+      const inverted = gpio.output('ir', { ...line, activeLow: true }, false);
+      expect(inverted.value()).toBe(false);
+      if (h.available === true && gpio.backend instanceof SimulatedGpio) expect(gpio.backend.level(line)).toBe(1);
+      inverted.set(true);
+      if (gpio.backend instanceof SimulatedGpio) expect(gpio.backend.level(line)).toBe(0);
+      inverted.close();
+      expect(() => inverted.set(true)).toThrow(/closed/);
+    });
+  });
+}
+
+describe('simulated twin specifics', () => {
+  it('refuses a line that is already open, and unknown chips when chips are declared', () => {
+    const twin = new SimulatedGpio({ chips: { 'pinctrl-rp1': 54 } });
+    twin.openInput({ chip: 'pinctrl-rp1', offset: 3 });
+    expect(() => twin.openInput({ chip: 'pinctrl-rp1', offset: 3 })).toThrow(/already in use/);
+    expect(() => twin.openInput({ chip: 'pinctrl-bcm2711', offset: 3 })).toThrow(/no chip labelled/);
+    expect(() => twin.openOutput({ chip: 'pinctrl-rp1', offset: 54 }, 0)).toThrow(/offset out of range/);
+  });
+});
