@@ -6,28 +6,28 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { CONSOLE_PAGE } from './console-page.ts';
-import type { HitReceiver, ReceivedHit } from './receiver.ts';
+import type { Receiver, ReceivedHit } from './receiver.ts';
 
 /** What the page needs of a hit; images are fetched by URL, not inlined. */
 export function summarise(r: ReceivedHit): Record<string, unknown> {
-  const { hit } = r;
+  const m = r.hit;
   return {
-    hitId: hit.hitId,
-    plate: hit.plate,
-    state: hit.state ?? null,
-    confidence: hit.confidence,
-    candidates: hit.candidates.slice(0, 3),
-    agency: hit.agency,
-    deviceId: hit.deviceId,
-    site: hit.site,
-    cameraId: hit.cameraId,
-    direction: hit.direction,
-    match: { kind: hit.match.kind, listType: hit.match.listType, priority: hit.match.priority, listedPlate: hit.match.listedPlate, entryId: hit.match.entryId, covert: hit.match.covert, listAgeMs: hit.match.listAgeMs ?? null, listStale: hit.match.listStale ?? false },
-    capturedAt: hit.times.captured,
+    hitId: m.hitId,
+    plate: m.plate,
+    state: m.state ?? null,
+    confidence: m.confidence,
+    candidates: m.candidates.slice(0, 3),
+    agency: m.agency,
+    deviceId: m.device,
+    site: m.site,
+    cameraId: m.camera,
+    direction: m.direction,
+    match: { kind: m.match.kind, listType: m.match.listType, priority: m.match.priority, listedPlate: m.match.listedPlate, entryId: m.match.entryId, covert: m.match.covert, listAgeMs: m.hotlist.ageMs ?? null, listStale: m.hotlist.stale ?? false },
+    capturedAt: m.capturedAt,
     receivedAt: r.receivedAt,
     latencyMs: r.latencyMs,
-    plateImage: `/api/hits/${hit.hitId}/plate.jpg`,
-    overviewImage: hit.images.overview ? `/api/hits/${hit.hitId}/overview.jpg` : null,
+    plateImage: `/api/hits/${m.hitId}/plate.jpg`,
+    overviewImage: m.images.overview ? `/api/hits/${m.hitId}/overview.jpg` : null,
   };
 }
 
@@ -36,7 +36,7 @@ export interface ConsoleServer {
   stop(): Promise<void>;
 }
 
-export async function startConsoleServer(receiver: HitReceiver, opts: { host: string; port: number; log: Logger }): Promise<ConsoleServer> {
+export async function startConsoleServer(receiver: Receiver, opts: { host: string; port: number; log: Logger; decryptionKeyPem: string }): Promise<ConsoleServer> {
   const streams = new Set<ServerResponse>();
   const onHit = (r: ReceivedHit): void => {
     const line = `event: hit\ndata: ${JSON.stringify(summarise(r))}\n\n`;

@@ -1,21 +1,22 @@
 /**
  * Dispatch-side composition root: the receiver and the console. Run as a process
- * (`npm run dispatch`, env DISPATCH_MQTT_URL, DISPATCH_HTTP_PORT, DISPATCH_HTTP_HOST) or in-process by the demo.
+ * (`npm run dispatch`; environment in docs/dispatch.md) or in-process by the demo.
  */
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { startConsoleServer, type ConsoleServer } from './console-server.ts';
-import { HitReceiver, type ReceivedHit } from './receiver.ts';
+import { startReceiver, type ReceivedHit, type Receiver, type ReceiverOptions } from './receiver.ts';
 
 export interface RunningDispatch {
-  readonly receiver: HitReceiver;
+  readonly receiver: Receiver;
   readonly console: ConsoleServer;
   stop(): Promise<void>;
 }
 
-export interface DispatchOptions {
+/** The receiver's options (keys, trust anchors, data directory) plus the console's. */
+export interface DispatchOptions extends Omit<ReceiverOptions, 'url' | 'log'> {
   readonly mqttUrl: string;
-  readonly protocolVersion?: 4 | 5;
   readonly httpHost?: string;
   readonly httpPort?: number;
   readonly log: Logger;
@@ -24,12 +25,12 @@ export interface DispatchOptions {
 }
 
 export async function startDispatch(opts: DispatchOptions): Promise<RunningDispatch> {
-  const receiver = new HitReceiver({ url: opts.mqttUrl, ...(opts.protocolVersion ? { protocolVersion: opts.protocolVersion } : {}), log: opts.log.child({ module: 'receiver' }) });
-  if (opts.onHit) receiver.on('hit', opts.onHit);
-  await receiver.start();
+  const { mqttUrl, httpHost, httpPort, onHit, log, ...receiverOpts } = opts;
+  const receiver = await startReceiver({ ...receiverOpts, url: mqttUrl, log: log.child({ module: 'receiver' }) });
+  if (onHit) receiver.on('hit', onHit);
   let console_: ConsoleServer;
   try {
-    console_ = await startConsoleServer(receiver, { host: opts.httpHost ?? '127.0.0.1', port: opts.httpPort ?? 0, log: opts.log.child({ module: 'console' }) });
+    console_ = await startConsoleServer(receiver, { host: httpHost ?? '127.0.0.1', port: httpPort ?? 0, log: log.child({ module: 'console' }), decryptionKeyPem: opts.decryptionKeyPem });
   } catch (err) {
     await receiver.stop();
     throw err;
@@ -45,18 +46,46 @@ export async function startDispatch(opts: DispatchOptions): Promise<RunningDispa
 }
 
 /** One line per hit, for a terminal. */
-export function formatHit({ hit, latencyMs }: ReceivedHit): string {
-  const t = new Date(hit.times.captured).toISOString().replace('T', ' ').slice(0, 19);
-  return `HIT ${hit.plate.padEnd(8)} ${hit.match.listType.padEnd(14)} ${hit.match.kind} match  camera=${hit.cameraId} site="${hit.site}" device=${hit.deviceId} seen=${t}Z latency=${latencyMs} ms`;
+export function formatHit(h: ReceivedHit): string {
+  const m = h.hit;
+  const t = new Date(m.capturedAt).toISOString().replace('T', ' ').slice(0, 19);
+  return `HIT ${m.plate.padEnd(8)} ${m.match.listType.padEnd(14)} ${m.match.kind} match  camera=${m.camera} site="${m.site}" device=${h.device} seen=${t}Z latency=${h.latencyMs} ms`;
+}
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (v === undefined || v === '') throw new Error(`${name} is not set`);
+  return v;
+}
+
+function file(name: string): string {
+  const path = env(name);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`${name}=${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
 }
 
 async function main(): Promise<void> {
-  const mqttUrl = process.env.DISPATCH_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+  const mqttUrl = process.env.DISPATCH_MQTT_URL ?? 'mqtts://127.0.0.1:8883';
   const port = Number(process.env.DISPATCH_HTTP_PORT ?? '8080');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`DISPATCH_HTTP_PORT: expected a port number, got ${JSON.stringify(process.env.DISPATCH_HTTP_PORT)}`);
   const log = pino({ level: process.env.DISPATCH_LOG_LEVEL ?? 'info', base: { service: 'dispatch' } });
+  const crlPath = process.env.DISPATCH_CRL_FILE;
   const running = await startDispatch({
     mqttUrl,
+    ...(mqttUrl.startsWith('mqtts:') ? { tls: { ca: file('DISPATCH_BROKER_CA_FILE'), cert: file('DISPATCH_CLIENT_CERT_FILE'), key: file('DISPATCH_CLIENT_KEY_FILE') } } : {}),
+    agency: env('DISPATCH_AGENCY'),
+    ...(process.env.DISPATCH_SHARE_GROUP ? { shareGroup: process.env.DISPATCH_SHARE_GROUP } : {}),
+    trustAnchorsPem: file('DISPATCH_TRUST_ANCHORS_FILE'),
+    // Re-read per message so a CRL the agency publishes takes effect without a restart.
+    ...(crlPath ? { crl: () => readFileSync(crlPath, 'utf8') } : {}),
+    decryptionKeyPem: file('DISPATCH_DECRYPTION_KEY_FILE'),
+    ...(process.env.DISPATCH_DECRYPTION_CERT_FILE ? { decryptionCertPem: file('DISPATCH_DECRYPTION_CERT_FILE') } : {}),
+    signingKeyPem: file('DISPATCH_SIGNING_KEY_FILE'),
+    signingChainPem: file('DISPATCH_SIGNING_CHAIN_FILE'),
+    dataDir: env('DISPATCH_DATA_DIR'),
     httpPort: port,
     httpHost: process.env.DISPATCH_HTTP_HOST ?? '127.0.0.1',
     log,

@@ -1,104 +1,427 @@
 /**
- * The reference dispatch-center receiver: subscribes to every device's hits, checks each message
- * against the hit schema, drops duplicates by hitId, keeps the hits, acknowledges them to the
- * device, and tells listeners (the console, the log). Signature and decryption checks arrive
- * with the delivery issue.
+ * The reference dispatch-center receiver (issue #7, contract 4). One of several sharing the load
+ * through an MQTT 5 shared subscription; per hit it decrypts the JWE, verifies the JWS with the
+ * x5c leaf, the chain up to the agency CA at the signed publish time and revocation against the
+ * CRL, checks that the certificate, the topic and the message name the same device, drops
+ * duplicates by hitId (durably), stores the hit (synced), acks it signed, and tells listeners.
+ * A message that fails any check is logged with its reason, counted, and not acked: the device
+ * keeps it and escalates.
  */
+import { createPrivateKey, randomUUID, type KeyObject, type X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { compactVerify, decodeProtectedHeader } from 'jose';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { HitMessageError, parseHitMessage, type HitMessage } from '../gateway/delivery/hit-message.ts';
-import { parseTopic, topics } from '../gateway/delivery/topics.ts';
-
-export interface ReceivedHit {
-  readonly hit: HitMessage;
-  readonly receivedAt: number;
-  /** receivedAt − capture time, ms. */
-  readonly latencyMs: number;
-}
+import { HitMessageError, parseHitMessage } from '../gateway/delivery/hit-message.ts';
+import { parseTopic } from '../gateway/delivery/topics.ts';
+import { parsePemBundle, verifyChain } from './chain.ts';
+import { checkCrlsInForce, CrlError, loadCrls, type VerifiedCrl } from './crl.ts';
+import { HitIndex } from './dedupe.ts';
+import { EnvelopeError, openHitEnvelope, type RejectReason } from './envelope.ts';
+import { HitStore, type DispositionRecord, type StoredHit } from './hit-store.ts';
+import { LatencyWindow } from './latency.ts';
+import { CMD_RESULT_TYP, createDispatchSigner, DISPOSITIONS, type Disposition, type DispatchSigner } from './signer.ts';
 
 export interface ReceiverOptions {
+  /** mqtts://host:port (mqtt:// for a broker without TLS, e.g. the demo's embedded one). */
   readonly url: string;
-  /** Limits the subscription to one agency; default every agency. */
-  readonly agency?: string;
-  readonly log: Logger;
-  /** 5 in production; 4 for brokers without MQTT 5 (the demo's embedded aedes). */
+  /** PEM contents: the receiver's client certificate for the broker, and the broker's CA. */
+  readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
+  /** Subscribes $share/{shareGroup}/alpr/v1/{agency}/+/hits, …/+/status and …/+/cmd-result. */
+  readonly agency: string;
+  readonly shareGroup?: string;
+  /** Agency CA bundle that device certificates must chain to. */
+  readonly trustAnchorsPem: string;
+  /** The current CRL (PEM), read per message; a configured source that yields nothing fails closed. */
+  readonly crl?: () => string | undefined;
+  /** Dispatch P-256 private key (PKCS#8 PEM) the hits are encrypted to. */
+  readonly decryptionKeyPem: string;
+  /** When given, a JWE whose kid is not this certificate's SHA-256 thumbprint is refused. */
+  readonly decryptionCertPem?: string;
+  readonly signingKeyPem: string;
+  readonly signingChainPem: string;
+  /** Durable hit store and dedupe index (survives restarts). */
+  readonly dataDir: string;
+  /** 5 (default) for shared subscriptions; 4 subscribes without $share (one receiver only). */
   readonly protocolVersion?: 4 | 5;
+  readonly clientId?: string;
+  readonly log: Logger;
   readonly now?: () => number;
-  /** How many hits to keep in memory for the console. */
+  /** How old a publishedAt may be before the envelope counts as a replay (default 24 h). */
+  readonly maxAgeMs?: number;
+  /** How far ahead of this clock a publishedAt may be (default 5 min). */
+  readonly maxSkewMs?: number;
+  /** Hits kept in memory for list()/get() (default 5000; all stay on disk). */
   readonly keep?: number;
 }
 
-export class HitReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [string] }> {
-  private client: MqttClient | undefined;
-  private readonly hits = new Map<string, ReceivedHit>();
-  private readonly now: () => number;
+export type ReceivedHit = StoredHit;
 
-  constructor(private readonly opts: ReceiverOptions) {
+export interface Rejection {
+  readonly reason: RejectReason | 'device-mismatch' | 'crl-unavailable';
+  readonly device?: string;
+  readonly detail?: string;
+}
+
+export interface DispositionEvent extends DispositionRecord {
+  readonly hitId: string;
+  readonly device: string;
+}
+
+export interface CommandResult {
+  readonly device: string;
+  readonly id: string;
+  readonly name: string;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+export interface ReceiverStats {
+  received: number;
+  duplicates: number;
+  rejected: Record<string, number>;
+  latencyMs: { p50: number; p99: number };
+}
+
+export interface Receiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejection]; disposition: [DispositionEvent]; 'command-result': [CommandResult] }> {
+  list(): ReceivedHit[];
+  get(hitId: string): ReceivedHit | undefined;
+  dispose(hitId: string, disposition: Disposition, reason: string, by: string): Promise<void>;
+  sendCommand(device: string, name: string, args: unknown, ttlMs?: number): Promise<void>;
+  /** Last status each device published (online/offline, outbox, certificate…). */
+  devices(): Record<string, Record<string, unknown>>;
+  stats(): ReceiverStats;
+  stop(): Promise<void>;
+}
+
+export class ReceiverError extends Error {
+  override readonly name = 'ReceiverError';
+}
+
+const SEGMENT = /^[a-z0-9][a-z0-9-]*$/;
+
+export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
+  if (!SEGMENT.test(opts.agency)) throw new ReceiverError(`agency ${JSON.stringify(opts.agency)}: lower-case letters, digits and dashes only`);
+  const anchors = parsePemBundle(opts.trustAnchorsPem, 'trust anchors');
+  let decryptionKey: KeyObject;
+  try {
+    decryptionKey = createPrivateKey(opts.decryptionKeyPem);
+  } catch (err) {
+    throw new ReceiverError(`decryption key: not a usable private key (${(err as Error).message})`);
+  }
+  if (decryptionKey.asymmetricKeyType !== 'ec' || decryptionKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new ReceiverError('decryption key: expected an EC P-256 private key');
+  const kid = opts.decryptionCertPem ? certThumbprint(parsePemBundle(opts.decryptionCertPem, 'decryption certificate')[0] as X509Certificate) : undefined;
+  const signer = createDispatchSigner(opts.signingKeyPem, opts.signingChainPem);
+  const store = await HitStore.open(join(opts.dataDir, 'hits'));
+  const receiver = new MqttReceiver(opts, { anchors, decryptionKey, kid, signer, store });
+  try {
+    await receiver.start();
+  } catch (err) {
+    await receiver.stop();
+    throw err;
+  }
+  return receiver;
+}
+
+/** base64url SHA-256 of the certificate's DER: the `kid` the device puts on the JWE. */
+export function certThumbprint(cert: X509Certificate): string {
+  return Buffer.from(cert.fingerprint256.replace(/:/g, ''), 'hex').toString('base64url');
+}
+
+interface Parts {
+  readonly anchors: readonly X509Certificate[];
+  readonly decryptionKey: KeyObject;
+  readonly kid: string | undefined;
+  readonly signer: DispatchSigner;
+  readonly store: HitStore;
+}
+
+class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejection]; disposition: [DispositionEvent]; 'command-result': [CommandResult] }> implements Receiver {
+  private client: MqttClient | undefined;
+  private index = new HitIndex([]);
+  private readonly recent = new Map<string, ReceivedHit>();
+  private readonly statuses = new Map<string, Record<string, unknown>>();
+  private readonly latency = new LatencyWindow();
+  private readonly counts = { received: 0, duplicates: 0, rejected: {} as Record<string, number> };
+  private readonly pending = new Set<Promise<void>>();
+  private readonly now: () => number;
+  private crlCache: { pem: string; crls: VerifiedCrl[] } | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: ReceiverOptions, private readonly parts: Parts) {
     super();
     this.now = opts.now ?? Date.now;
   }
 
+  private get log(): Logger {
+    return this.opts.log;
+  }
+
   async start(): Promise<void> {
-    const { log } = this.opts;
-    const client = mqtt.connect(this.opts.url, { protocolVersion: this.opts.protocolVersion ?? 5, clientId: `dispatch-${process.pid}-${Date.now().toString(36)}`, reconnectPeriod: 2_000 });
+    const ids: string[] = [];
+    const keep = this.opts.keep ?? 5000;
+    for await (const hit of this.parts.store.all()) {
+      ids.push(hit.hitId);
+      this.remember(hit, keep);
+    }
+    this.index = new HitIndex(ids);
+
+    const { opts } = this;
+    const v5 = (opts.protocolVersion ?? 5) === 5;
+    const client = mqtt.connect(opts.url, {
+      protocolVersion: opts.protocolVersion ?? 5,
+      clientId: opts.clientId ?? `dispatch-${opts.shareGroup ?? 'dispatch'}-${randomUUID().slice(0, 8)}`,
+      clean: true,
+      reconnectPeriod: 2_000,
+      connectTimeout: 10_000,
+      ...(opts.tls ? { ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, rejectUnauthorized: true } : {}),
+    });
     this.client = client;
-    client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'mqtt error'));
+    client.on('offline', () => this.log.warn('mqtt offline'));
+    client.on('message', (topic, payload) => this.track(this.onMessage(topic, payload)));
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);
     });
-    await client.subscribeAsync(topics.allHits(this.opts.agency), { qos: 1 });
-    log.info({ topic: topics.allHits(this.opts.agency) }, 'dispatch receiver subscribed');
+    const prefix = v5 ? `$share/${opts.shareGroup ?? 'dispatch'}/` : '';
+    const subs = ['hits', 'status', 'cmd-result'].map((kind) => `${prefix}alpr/v1/${opts.agency}/+/${kind}`);
+    const granted = await client.subscribeAsync(subs, { qos: 1 });
+    const refused = granted.filter((g) => g.qos > 2);
+    if (refused.length) throw new ReceiverError(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
+    this.log.info({ subscriptions: subs }, 'dispatch receiver subscribed');
+  }
+
+  private track(p: Promise<void>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private remember(hit: ReceivedHit, keep = this.opts.keep ?? 5000): void {
+    this.recent.delete(hit.hitId);
+    this.recent.set(hit.hitId, hit);
+    while (this.recent.size > keep) this.recent.delete(this.recent.keys().next().value as string);
+  }
+
+  private reject(r: Rejection): void {
+    this.counts.rejected[r.reason] = (this.counts.rejected[r.reason] ?? 0) + 1;
+    this.log.warn({ reason: r.reason, device: r.device, detail: r.detail }, 'hit rejected');
+    this.emit('rejected', r);
+  }
+
+  private async onMessage(topic: string, payload: Buffer): Promise<void> {
+    const from = parseTopic(topic);
+    if (!from || from.agency !== this.opts.agency) return;
+    try {
+      switch (from.kind) {
+        case 'hits':
+          await this.onHit(from.device, payload);
+          return;
+        case 'status':
+          await this.onStatus(from.device, payload);
+          return;
+        case 'cmd-result':
+          await this.onCommandResult(from.device, payload);
+          return;
+        default:
+          return;
+      }
+    } catch (err) {
+      // Not a verdict on the message (the store or the broker failed): no ack, so the device re-sends.
+      this.log.error({ err: (err as Error).message, topic }, 'message handling failed');
+    }
+  }
+
+  private currentCrls(now: number): VerifiedCrl[] | undefined {
+    if (!this.opts.crl) return undefined;
+    const pem = this.opts.crl();
+    if (pem === undefined) throw new CrlError('the CRL source has no CRL');
+    if (this.crlCache?.pem !== pem) this.crlCache = { pem, crls: loadCrls(pem, this.parts.anchors) };
+    checkCrlsInForce(this.crlCache.crls, now);
+    return this.crlCache.crls;
+  }
+
+  private async onHit(device: string, payload: Buffer): Promise<void> {
+    const now = this.now();
+    let crls: VerifiedCrl[] | undefined;
+    try {
+      crls = this.currentCrls(now);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'no usable CRL: hits are refused until one is available (fail closed)');
+      this.reject({ reason: 'crl-unavailable', device, detail: (err as Error).message });
+      return;
+    }
+    let opened;
+    try {
+      opened = await openHitEnvelope(payload, {
+        decryptionKey: this.parts.decryptionKey,
+        ...(this.parts.kid !== undefined ? { kid: this.parts.kid } : {}),
+        anchors: this.parts.anchors,
+        crls,
+        now,
+        maxAgeMs: this.opts.maxAgeMs ?? 24 * 3600_000,
+        maxSkewMs: this.opts.maxSkewMs ?? 5 * 60_000,
+      });
+    } catch (err) {
+      if (err instanceof EnvelopeError) this.reject({ reason: err.reason, device, detail: err.message });
+      else this.reject({ reason: 'malformed', device, detail: (err as Error).message });
+      return;
+    }
+    if (opened.signerCn !== device) {
+      this.reject({ reason: 'wrong-signer', device, detail: `signed by certificate CN=${String(opened.signerCn)} on device ${device}'s topic` });
+      return;
+    }
+    let message;
+    try {
+      message = parseHitMessage(opened.message);
+    } catch (err) {
+      this.reject({ reason: 'invalid-hit', device, detail: err instanceof HitMessageError ? err.message : String(err) });
+      return;
+    }
+    if (message.device !== device || message.agency !== this.opts.agency) {
+      this.reject({ reason: 'device-mismatch', device, detail: `message names ${message.agency}/${message.device}, topic ${this.opts.agency}/${device}` });
+      return;
+    }
+    const receivedAt = this.now();
+    const stored: StoredHit = {
+      v: 1,
+      hitId: message.hitId,
+      agency: message.agency,
+      device,
+      hit: message,
+      receivedAt,
+      latencyMs: receivedAt - message.capturedAt,
+      transitMs: receivedAt - message.publishedAt,
+      signer: { cn: device, serial: opened.leaf.serialNumber },
+      dispositions: [],
+    };
+    const admission = await this.index.admit(message.hitId, () => this.parts.store.put(stored));
+    if (admission === 'duplicate') {
+      // The device re-sends until it hears an ack; a lost ack means a second copy. Ack again,
+      // and repeat any disposition it may have missed, but do not show the hit twice.
+      this.counts.duplicates++;
+      this.counts.rejected['replayed'] = (this.counts.rejected['replayed'] ?? 0) + 1;
+      this.log.info({ reason: 'replayed', device, hitId: message.hitId }, 'duplicate hit: acked again, not shown twice');
+      this.emit('rejected', { reason: 'replayed', device, detail: `hitId ${message.hitId} already stored` });
+      const known = this.recent.get(message.hitId) ?? (await this.parts.store.get(message.hitId));
+      await this.ack(device, message.hitId, known?.receivedAt ?? receivedAt);
+      for (const d of known?.dispositions ?? []) await this.ack(device, message.hitId, known?.receivedAt ?? receivedAt, d);
+      return;
+    }
+    this.counts.received++;
+    this.latency.add(stored.latencyMs);
+    this.remember(stored);
+    await this.ack(device, message.hitId, receivedAt);
+    this.log.info({ device, hitId: message.hitId, latencyMs: stored.latencyMs }, 'hit received');
+    this.emit('hit', stored);
+  }
+
+  private async ack(device: string, hitId: string, receivedAt: number, d?: DispositionRecord): Promise<void> {
+    const client = this.client;
+    if (!client) throw new ReceiverError('receiver stopped');
+    const jws = await this.parts.signer.signAck({ hitId, device, receivedAt, ...(d ? { disposition: d.disposition, reason: d.reason, by: d.by, at: d.at } : {}) });
+    await client.publishAsync(`alpr/v1/${this.opts.agency}/${device}/acks`, jws, { qos: 1 });
+  }
+
+  private async onStatus(device: string, payload: Buffer): Promise<void> {
+    let status: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(payload.toString('utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+      status = parsed as Record<string, unknown>;
+    } catch (err) {
+      this.log.warn({ device, err: (err as Error).message }, 'status unreadable');
+      return;
+    }
+    this.statuses.set(device, status);
+    const cert = status['certificate'] as { serial?: unknown } | undefined;
+    if (status['state'] !== 'online' || typeof cert?.serial !== 'string' || cert.serial === '') return;
+    const serial = cert.serial;
+    if ((await this.parts.store.certSerial(device)) === serial) return;
+    // The device finishes a certificate rotation once dispatch has seen the new serial.
+    await this.sendCommand(device, 'cert-seen', { serial });
+    await this.parts.store.setCertSerial(device, serial);
+    this.log.info({ device, serial }, 'new device certificate seen');
+  }
+
+  private async onCommandResult(device: string, payload: Buffer): Promise<void> {
+    const jws = payload.toString('utf8').trim();
+    try {
+      const header = decodeProtectedHeader(jws);
+      if (header.typ !== CMD_RESULT_TYP || !Array.isArray(header.x5c)) throw new Error(`typ ${String(header.typ)}, expected ${CMD_RESULT_TYP} with x5c`);
+      const leaf = verifyChain(header.x5c, this.parts.anchors, this.now(), this.currentCrls(this.now()));
+      if (/(?:^|\n)CN=([^\n]*)/.exec(leaf.subject)?.[1] !== device) throw new Error('signed by another device');
+      const { payload: body } = await compactVerify(jws, leaf.publicKey, { algorithms: ['ES256'] });
+      const r = JSON.parse(new TextDecoder().decode(body)) as Omit<CommandResult, 'device'>;
+      const result: CommandResult = { ...r, device };
+      this.log.info({ device, id: r.id, name: r.name, ok: r.ok, error: r.error }, 'command result');
+      this.emit('command-result', result);
+    } catch (err) {
+      this.log.warn({ device, err: (err as Error).message }, 'command result refused');
+    }
   }
 
   list(): ReceivedHit[] {
-    return [...this.hits.values()].sort((a, b) => b.receivedAt - a.receivedAt);
+    return [...this.recent.values()].sort((a, b) => b.receivedAt - a.receivedAt);
   }
 
   get(hitId: string): ReceivedHit | undefined {
-    return this.hits.get(hitId);
+    return this.recent.get(hitId);
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
-    const { log } = this.opts;
-    const from = parseTopic(topic);
-    if (!from || from.kind !== 'hits') return;
-    let hit: HitMessage;
-    try {
-      hit = parseHitMessage(payload);
-    } catch (err) {
-      const reason = err instanceof HitMessageError ? err.message : 'unreadable hit';
-      log.warn({ topic, reason }, 'hit rejected');
-      this.emit('rejected', reason);
-      return;
-    }
-    if (hit.deviceId !== from.device || hit.agency !== from.agency) {
-      log.warn({ topic, deviceId: hit.deviceId }, 'hit rejected: device in message differs from topic');
-      this.emit('rejected', 'device mismatch');
-      return;
-    }
-    // Ack even a duplicate: the device re-sends until it hears an ack.
-    this.ack(from, hit.hitId);
-    if (this.hits.has(hit.hitId)) return;
-    const receivedAt = this.now();
-    const received: ReceivedHit = { hit, receivedAt, latencyMs: receivedAt - hit.times.captured };
-    this.hits.set(hit.hitId, received);
-    const keep = this.opts.keep ?? 500;
-    while (this.hits.size > keep) this.hits.delete(this.hits.keys().next().value as string);
-    this.emit('hit', received);
+  devices(): Record<string, Record<string, unknown>> {
+    return Object.fromEntries(this.statuses);
   }
 
-  private ack(from: { agency: string; device: string }, hitId: string): void {
-    this.client?.publish(topics.acks(from), JSON.stringify({ hitId, receivedAt: this.now() }), { qos: 1 }, (err) => {
-      if (err) this.opts.log.warn({ err: err.message, hitId }, 'ack publish failed');
-    });
+  async dispose(hitId: string, disposition: Disposition, reason: string, by: string): Promise<void> {
+    if (!DISPOSITIONS.includes(disposition)) throw new ReceiverError(`disposition ${JSON.stringify(disposition)}: expected one of ${DISPOSITIONS.join(', ')}`);
+    if (typeof reason !== 'string' || reason.trim() === '') throw new ReceiverError('a disposition needs a reason');
+    if (typeof by !== 'string' || by.trim() === '') throw new ReceiverError('a disposition needs the dispatcher who made it');
+    const hit = this.recent.get(hitId) ?? (await this.parts.store.get(hitId));
+    if (!hit) throw new ReceiverError(`no hit ${hitId}`);
+    const last = hit.dispositions.at(-1)?.disposition;
+    if (last === 'misread' || last === 'confirmed') throw new ReceiverError(`hit ${hitId} is already ${last}`);
+    const record: DispositionRecord = { disposition, reason: reason.trim(), by: by.trim(), at: this.now() };
+    const updated: StoredHit = { ...hit, dispositions: [...hit.dispositions, record] };
+    // Recorded before it is sent: a crash in between re-sends it with the next duplicate's ack.
+    await this.parts.store.put(updated);
+    this.remember(updated);
+    await this.ack(hit.device, hitId, hit.receivedAt, record);
+    this.log.info({ hitId, device: hit.device, disposition, by: record.by }, 'hit disposed');
+    this.emit('disposition', { ...record, hitId, device: hit.device });
+  }
+
+  async sendCommand(device: string, name: string, args: unknown, ttlMs = 60_000): Promise<void> {
+    if (!SEGMENT.test(device)) throw new ReceiverError(`device ${JSON.stringify(device)}: not a device id`);
+    if (!SEGMENT.test(name)) throw new ReceiverError(`command ${JSON.stringify(name)}: lower-case letters, digits and dashes only`);
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new ReceiverError(`command ttl ${ttlMs}: expected a positive number of ms`);
+    const client = this.client;
+    if (!client) throw new ReceiverError('receiver stopped');
+    const { jws, payload } = await this.parts.signer.signCommand(device, name, args, this.now(), ttlMs);
+    await client.publishAsync(`alpr/v1/${this.opts.agency}/${device}/cmd/${name}`, jws, { qos: 1 });
+    this.log.info({ device, name, id: payload.id }, 'command sent');
+  }
+
+  stats(): ReceiverStats {
+    return {
+      received: this.counts.received,
+      duplicates: this.counts.duplicates,
+      rejected: { ...this.counts.rejected },
+      latencyMs: { p50: this.latency.percentile(50), p99: this.latency.percentile(99) },
+    };
   }
 
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     const client = this.client;
+    client?.removeAllListeners('message');
+    // Let messages in hand finish (store + ack) before the link and the database close.
+    await Promise.allSettled([...this.pending]);
     this.client = undefined;
     await client?.endAsync();
+    await this.parts.store.close();
   }
 }

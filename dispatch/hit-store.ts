@@ -1,0 +1,77 @@
+/**
+ * The receiver's durable state in LevelDB (`level`) under its data directory: every accepted hit
+ * with its dispositions (the dedupe index is the set of stored hitIds, so a hit stays "seen"
+ * across restarts), and the certificate serial last seen per device (for `cert-seen`). Writes are
+ * synced before the receiver acks, so an acked hit is on disk.
+ *
+ * Keys: `hit!{hitId}` → StoredHit JSON, `cert!{device}` → serial. Values are versioned (`v`).
+ */
+import { Level } from 'level';
+import type { HitMessage } from '../gateway/delivery/hit-message.ts';
+import type { Disposition } from './signer.ts';
+
+export interface DispositionRecord {
+  readonly disposition: Disposition;
+  readonly reason: string;
+  readonly by: string;
+  readonly at: number;
+}
+
+export interface StoredHit {
+  readonly v: 1;
+  readonly hitId: string;
+  readonly agency: string;
+  readonly device: string;
+  /** The verified hit message as the device signed it. */
+  readonly hit: HitMessage;
+  readonly receivedAt: number;
+  /** receivedAt − capturedAt and receivedAt − publishedAt (device clocks; may be skewed). */
+  readonly latencyMs: number;
+  readonly transitMs: number;
+  readonly signer: { readonly cn: string; readonly serial: string };
+  readonly dispositions: readonly DispositionRecord[];
+}
+
+const SYNC = { sync: true } as const;
+
+export class HitStore {
+  private constructor(private readonly db: Level<string, string>) {}
+
+  static async open(location: string): Promise<HitStore> {
+    const db = new Level<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await db.open();
+    return new HitStore(db);
+  }
+
+  /** Every stored hit, oldest hitId first (UUIDv7 sorts by time). */
+  async *all(): AsyncGenerator<StoredHit> {
+    for await (const [, value] of this.db.iterator({ gt: 'hit!', lt: 'hit!\xff' })) yield parseStored(value);
+  }
+
+  async get(hitId: string): Promise<StoredHit | undefined> {
+    const value = await this.db.get(`hit!${hitId}`);
+    return value === undefined ? undefined : parseStored(value);
+  }
+
+  async put(hit: StoredHit): Promise<void> {
+    await this.db.put(`hit!${hit.hitId}`, JSON.stringify(hit), SYNC);
+  }
+
+  async certSerial(device: string): Promise<string | undefined> {
+    return this.db.get(`cert!${device}`);
+  }
+
+  async setCertSerial(device: string, serial: string): Promise<void> {
+    await this.db.put(`cert!${device}`, serial, SYNC);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+function parseStored(value: string): StoredHit {
+  const hit = JSON.parse(value) as StoredHit;
+  if (hit.v !== 1) throw new Error(`hit store: record version ${String(hit.v)} is not understood`);
+  return hit;
+}

@@ -1,0 +1,65 @@
+/**
+ * What dispatch sends to a device, signed (contract 2 of issue #7): acks and dispositions on
+ * `.../acks` (typ alpr-ack+jws) and commands on `.../cmd/{name}` (typ alpr-cmd+jws), each a JWS
+ * compact string, ES256, with the dispatch signing chain in x5c so the device can check it up to
+ * the agency CA and that the leaf is the dispatch identity it expects.
+ */
+import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import { CompactSign } from 'jose';
+import { parsePemBundle } from './chain.ts';
+
+export const ACK_TYP = 'alpr-ack+jws';
+export const CMD_TYP = 'alpr-cmd+jws';
+export const CMD_RESULT_TYP = 'alpr-cmd-result+jws';
+
+export type Disposition = 'visually-verified' | 'misread' | 'confirmed';
+export const DISPOSITIONS: readonly Disposition[] = ['visually-verified', 'misread', 'confirmed'];
+
+export interface AckPayload {
+  readonly hitId: string;
+  readonly device: string;
+  readonly receivedAt: number;
+  readonly disposition?: Disposition;
+  readonly reason?: string;
+  readonly by?: string;
+  readonly at?: number;
+}
+
+export interface CommandPayload {
+  readonly id: string;
+  readonly name: string;
+  readonly device: string;
+  readonly args: unknown;
+  readonly iat: number;
+  readonly exp: number;
+}
+
+export interface DispatchSigner {
+  signAck(ack: AckPayload): Promise<string>;
+  signCommand(device: string, name: string, args: unknown, now: number, ttlMs: number): Promise<{ jws: string; payload: CommandPayload }>;
+}
+
+const encoder = new TextEncoder();
+
+export function createDispatchSigner(signingKeyPem: string, signingChainPem: string): DispatchSigner {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(signingKeyPem);
+  } catch (err) {
+    throw new Error(`dispatch signing key: not a usable private key (${(err as Error).message})`, { cause: err });
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('dispatch signing key: expected an EC P-256 key (ES256)');
+  const chain = parsePemBundle(signingChainPem, 'dispatch signing chain');
+  const leaf = chain[0];
+  if (!leaf?.checkPrivateKey(key)) throw new Error('dispatch signing chain: the first certificate does not belong to the signing key');
+  const x5c = chain.map((c) => c.raw.toString('base64'));
+  const sign = (typ: string, payload: unknown): Promise<string> =>
+    new CompactSign(encoder.encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'ES256', typ, x5c }).sign(key);
+  return {
+    signAck: (ack) => sign(ACK_TYP, ack),
+    signCommand: async (device, name, args, now, ttlMs) => {
+      const payload: CommandPayload = { id: randomUUID(), name, device, args: args ?? {}, iat: now, exp: now + ttlMs };
+      return { jws: await sign(CMD_TYP, payload), payload };
+    },
+  };
+}
