@@ -61,6 +61,9 @@ export class TrustedClock implements Clock {
   /** Awaiting a first plausible wall reading (no persisted time and a wall clock before floor). */
   private unanchored: boolean;
   private refusing = false;
+  /** Until this monotonic time a GPS fix vouches for the reckoning and the system clock is not consulted. */
+  private gpsUntil = -Infinity;
+  private gpsRefused = false;
 
   constructor(private readonly options: TrustedClockOptions = {}) {
     this.source = options.source ?? systemClockSource;
@@ -87,7 +90,9 @@ export class TrustedClock implements Clock {
     const wall = this.source.wall();
     const predicted = this.anchorWall + (mono - this.anchorMono);
     const delta = wall - predicted;
-    if (this.unanchored) {
+    if (mono <= this.gpsUntil) {
+      // GPS time stands (gpsTime): a system clock that disagrees is the one that is wrong.
+    } else if (this.unanchored) {
       if (wall >= this.floor) {
         this.unanchored = false;
         this.reanchor(wall, mono, 'system');
@@ -124,6 +129,34 @@ export class TrustedClock implements Clock {
     this.unanchored = false;
     this.refusing = false;
     this.state = 'trusted';
+  }
+
+  /**
+   * A GPS receiver's UTC (a trusted source: drivers/gps): `utcMs` was true at monotonic `monoAt`.
+   * It anchors the reckoning — quietly when it agrees within `slewMs`, with a `clock.attested`
+   * event otherwise — and for `holdMs` afterwards the system clock is not consulted, so a pole
+   * without NTP stays `trusted` on GPS alone. A time before `floor` is not believed (a receiver
+   * hit by the GPS week rollover reports dates 1024 weeks early): refused, `clock.gps-refused`
+   * raised once. Readings still never go backwards. Returns whether the time was taken.
+   */
+  gpsTime(utcMs: number, monoAt: number = this.source.monotonic(), holdMs = 10 * 60_000): boolean {
+    if (!(utcMs >= this.floor)) {
+      if (!this.gpsRefused) this.emit('clock.gps-refused', { gps: utcMs, floor: this.floor });
+      this.gpsRefused = true;
+      return false;
+    }
+    this.gpsRefused = false;
+    const predicted = this.anchorWall + (monoAt - this.anchorMono);
+    if (this.state !== 'trusted' || Math.abs(utcMs - predicted) > this.slewMs) {
+      this.emit('clock.attested', { attested: utcMs, trusted: predicted, source: 'gps' });
+    }
+    this.anchorWall = utcMs;
+    this.anchorMono = monoAt;
+    this.unanchored = false;
+    this.refusing = false;
+    this.state = 'trusted';
+    this.gpsUntil = monoAt + holdMs;
+    return true;
   }
 
   private reanchor(wall: number, mono: number, state: ClockStatus): void {
