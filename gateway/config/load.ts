@@ -52,6 +52,16 @@ const cameras: Coerce = (raw, name) => {
   });
 };
 
+/** `ALPR_DELIVERY_LOCATION`: `lat,lon` or `lat,lon,accuracyM`. */
+const location: Coerce = (raw, name) => {
+  const parts = raw.split(',').map((p) => p.trim());
+  const nums = parts.map(Number);
+  if ((parts.length !== 2 && parts.length !== 3) || parts.some((p) => p === '') || nums.some((n) => !Number.isFinite(n))) {
+    throw new ConfigError([`${name}: expected "lat,lon" or "lat,lon,accuracyM", got ${JSON.stringify(raw)}`]);
+  }
+  return { lat: nums[0], lon: nums[1], ...(nums.length === 3 ? { accuracyM: nums[2] } : {}) };
+};
+
 /** Every environment variable the gateway reads, the config path it sets and its coercion. */
 export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: Coerce]>> = {
   ALPR_DEVICE_ID: ['device.id', str],
@@ -72,6 +82,21 @@ export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: C
   ALPR_MQTT_USERNAME: ['mqtt.username', str],
   ALPR_MQTT_PASSWORD: ['mqtt.password', str],
   ALPR_MQTT_PROTOCOL_VERSION: ['mqtt.protocolVersion', int],
+  ALPR_MQTT_KEY: ['mqtt.keyPath', str],
+  ALPR_MQTT_CERT: ['mqtt.certPath', str],
+  ALPR_MQTT_CA: ['mqtt.caPath', str],
+  ALPR_MQTT_KEEPALIVE_S: ['mqtt.keepaliveS', int],
+  ALPR_MQTT_CONNECT_TIMEOUT_MS: ['mqtt.connectTimeoutMs', int],
+  ALPR_MQTT_RECONNECT_INITIAL_MS: ['mqtt.reconnectInitialMs', int],
+  ALPR_MQTT_RECONNECT_MAX_MS: ['mqtt.reconnectMaxMs', int],
+  ALPR_MQTT_SESSION_EXPIRY_S: ['mqtt.sessionExpiryS', int],
+  ALPR_DELIVERY_DISPATCH_CERT: ['delivery.dispatchCertPath', str],
+  ALPR_DELIVERY_DISPATCH_IDENTITY: ['delivery.dispatchIdentity', str],
+  ALPR_DELIVERY_WINDOW: ['delivery.window', int],
+  ALPR_DELIVERY_ACK_TIMEOUT_MS: ['delivery.ackTimeoutMs', int],
+  ALPR_DELIVERY_MAX_BACKOFF_MS: ['delivery.maxBackoffMs', int],
+  ALPR_DELIVERY_ESCALATE_AFTER_MS: ['delivery.escalateAfterMs', int],
+  ALPR_DELIVERY_LOCATION: ['delivery.location', location],
   ALPR_TRACKING_EXPIRY_MS: ['tracking.expiryMs', int],
   ALPR_RETENTION_READS_DAYS: ['retention.readsDays', int],
   ALPR_RETENTION_HITS_DAYS: ['retention.hitsDays', int],
@@ -80,6 +105,23 @@ export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: C
   ALPR_STORE_MIN_FREE_PERCENT: ['store.minFreePercent', num],
   ALPR_STORE_MAX_CLOCK_JUMP_HOURS: ['store.maxClockJumpHours', num],
   ALPR_STORE_FORBIDDEN_RELEASE_PURPOSES: ['store.forbiddenReleasePurposes', list],
+  ALPR_API_ENABLED: ['api.enabled', bool],
+  ALPR_API_HOST: ['api.host', str],
+  ALPR_API_PORT: ['api.port', int],
+  ALPR_API_TLS_CERT: ['api.tlsCertPath', str],
+  ALPR_API_TLS_KEY: ['api.tlsKeyPath', str],
+  ALPR_API_SESSION_IDLE_MINUTES: ['api.sessionIdleMinutes', int],
+  ALPR_API_MIN_PASSWORD_LENGTH: ['api.minPasswordLength', int],
+  ALPR_API_LOCKOUT_THRESHOLD: ['api.lockoutThreshold', int],
+  ALPR_API_LOCKOUT_WINDOW_MINUTES: ['api.lockoutWindowMinutes', int],
+  ALPR_EST_URL: ['provisioning.estUrl', str],
+  ALPR_EST_CA: ['provisioning.estCa', str],
+  ALPR_ENROLMENT_TOKEN: ['provisioning.enrolmentToken', str],
+  ALPR_CERT_RENEW_AT_FRACTION: ['provisioning.renewAtFraction', num],
+  ALPR_CERT_REKEY: ['provisioning.rekey', bool],
+  ALPR_CERT_SEEN_TIMEOUT_MS: ['provisioning.certSeenTimeoutMs', int],
+  ALPR_CERT_ALARM_DAYS: ['provisioning.alarmDays', (raw, name) => (list(raw, name) as string[]).map((d) => int(d, name))],
+  ALPR_REQUIRE_FIPS: ['security.requireFips', bool],
   ALPR_STATUS_INTERVAL_MS: ['statusIntervalMs', int],
   ALPR_LOG_LEVEL: ['log.level', str],
 };
@@ -173,8 +215,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: Plain = {}): Gatewa
 
 /** A short, stable fingerprint of the effective config (secrets excluded), stamped into detections. */
 export function configVersion(config: GatewayConfig): string {
-  const { mqtt, ...rest } = config;
-  const canonical = JSON.stringify({ ...rest, mqtt: { url: mqtt.url } }, (_k, v: unknown) =>
+  const { mqtt, provisioning, ...rest } = config;
+  // the one-time enrolment token is a secret, and spending it must not change the config version
+  const { enrolmentToken: _secret, ...enrolment } = provisioning;
+  const canonical = JSON.stringify({ ...rest, provisioning: enrolment, mqtt: { url: mqtt.url } }, (_k, v: unknown) =>
     isPlain(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
   );
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);

@@ -72,9 +72,36 @@ export const configSchema = z.strictObject({
     url: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'expected an mqtt://, mqtts://, ws:// or wss:// URL'),
     username: z.string().optional(),
     password: z.string().optional(),
-    /** 5 in production; 4 for brokers without MQTT 5 (the demo's embedded aedes). */
+    /** 5 in production; 4 for brokers without MQTT 5. */
     protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
-  }),
+    /** Device key, certificate chain (leaf first) and agency CA bundle (PEM); default {dataDir}/identity/{device.key.pem, device.crt.pem, ca-bundle.pem}. Re-read at every connect. */
+    keyPath: z.string().min(1).optional(),
+    certPath: z.string().min(1).optional(),
+    caPath: z.string().min(1).optional(),
+    keepaliveS: z.number().int().min(5).max(3600).default(30),
+    connectTimeoutMs: z.number().int().min(1_000).max(120_000).default(15_000),
+    /** Reconnect backoff: doubles from the first delay up to the cap, with jitter. */
+    reconnectInitialMs: z.number().int().min(100).max(60_000).default(1_000),
+    reconnectMaxMs: z.number().int().min(1_000).max(3_600_000).default(60_000),
+    /** How long the broker keeps the device's session (and dispatch's acks) while it is away. */
+    sessionExpiryS: z.number().int().min(0).max(30 * 86_400).default(7 * 86_400),
+  }).refine((m) => m.reconnectInitialMs <= m.reconnectMaxMs, { message: 'cannot exceed reconnectMaxMs', path: ['reconnectInitialMs'] }),
+  /** Hit delivery to dispatch (gateway/delivery; docs/delivery.md). */
+  delivery: z.strictObject({
+    /** Dispatch's encryption certificate (P-256): hits are encrypted to it. Default {dataDir}/identity/dispatch-encryption.crt.pem. */
+    dispatchCertPath: z.string().min(1).optional(),
+    /** Subject CN of the certificate dispatch signs acks and commands with. */
+    dispatchIdentity: z.string().min(1).max(200).default('dispatch'),
+    /** Entries sent and awaiting an ack at once (flow control on reconnect). */
+    window: z.number().int().min(1).max(1_000).default(32),
+    /** First re-send after this long without dispatch's ack; doubles per attempt up to maxBackoffMs. */
+    ackTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    maxBackoffMs: z.number().int().min(1_000).max(3_600_000).default(300_000),
+    /** An entry unacknowledged this long raises a `delivery.unacked` event. */
+    escalateAfterMs: z.number().int().min(1_000).max(7 * 86_400_000).default(900_000),
+    /** Where the pole stands, sent with every hit (a GPS fix, when fitted, takes precedence). */
+    location: z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180), accuracyM: z.number().nonnegative().optional() }).optional(),
+  }).refine((d) => d.ackTimeoutMs <= d.maxBackoffMs, { message: 'cannot exceed maxBackoffMs', path: ['ackTimeoutMs'] }).prefault({}),
   tracking: z.strictObject({
     /** A vehicle's pass ends when its plate has not been read for this long. */
     expiryMs: z.number().int().min(100).max(60_000).default(2_000),
@@ -94,6 +121,42 @@ export const configSchema = z.strictObject({
     maxClockJumpHours: z.number().min(0).max(24 * 365).default(72),
     /** Release purposes this agency forbids (P11), matched case-insensitively. */
     forbiddenReleasePurposes: z.array(z.string().min(3).max(100)).max(50).default(['immigration']),
+  }).prefault({}),
+  /** The pole's local console and API (gateway/api; docs/console.md). Off unless enabled. */
+  api: z.strictObject({
+    enabled: z.boolean().default(false),
+    host: z.string().min(1).default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(8443),
+    /** TLS certificate and key (PEM); default the device certificate under {dataDir}/identity, else a local self-signed one. */
+    tlsCertPath: z.string().min(1).optional(),
+    tlsKeyPath: z.string().min(1).optional(),
+    /** CJIS: a session idle this long is locked until its user signs in again. */
+    sessionIdleMinutes: z.number().int().min(1).max(30, 'at most 30 minutes (CJIS session lock)').default(30),
+    minPasswordLength: z.number().int().min(8).max(128).default(12),
+    /** Failed sign-ins within lockoutWindowMinutes that lock an account until an admin releases it. */
+    lockoutThreshold: z.number().int().min(3).max(10).default(5),
+    lockoutWindowMinutes: z.number().int().min(1).max(1440).default(15),
+  }).refine((a) => (a.tlsCertPath === undefined) === (a.tlsKeyPath === undefined), { message: 'tlsCertPath and tlsKeyPath go together', path: ['tlsKeyPath'] }).prefault({}),
+  /** Device identity, enrolment and renewal (provisioning/; docs/provisioning.md). */
+  provisioning: z.strictObject({
+    /** The EST server (RFC 7030), https://host:port; without it the device neither enrols nor renews. */
+    estUrl: z.string().regex(/^https:\/\//, 'expected an https:// URL').optional(),
+    /** The CA the EST server's certificate chains to: PEM text (\\n escapes allowed) or a file path. */
+    estCa: z.string().min(1).optional(),
+    /** One-time enrolment token from security staff (`alpr ca issue-token`); used once, when there is no valid certificate. */
+    enrolmentToken: z.string().min(8).optional(),
+    /** Renew when this share of the certificate's lifetime has passed. */
+    renewAtFraction: z.number().gt(0).lt(1).default(2 / 3),
+    /** A new key at each renewal (otherwise the same key is certified again). */
+    rekey: z.boolean().default(true),
+    /** How long dispatch has to confirm the new serial before a rotation is rolled back. */
+    certSeenTimeoutMs: z.number().int().min(1_000).max(600_000).default(60_000),
+    /** Expiry alarms, in days before the certificate's notAfter. */
+    alarmDays: z.array(z.number().int().min(1).max(365)).min(1).max(5).default([30, 7, 1]),
+  }).prefault({}),
+  security: z.strictObject({
+    /** CJIS: refuse to start unless Node's crypto runs in FIPS mode (an OpenSSL FIPS provider). */
+    requireFips: z.boolean().default(false),
   }).prefault({}),
   /** How often the retained status (cameras, counters, hot list) is republished. */
   statusIntervalMs: z.number().int().min(1_000).max(3_600_000).default(30_000),

@@ -6,7 +6,9 @@
  */
 import type { Detection, DetectionImages } from '../types.ts';
 import { checkContext, type AccessContext, type ContextRules } from './access.ts';
-import type { AuditOutcome } from './audit-log.ts';
+import { hkdfSync } from 'node:crypto';
+import type { AuditOutcome, AuditRecord } from './audit-log.ts';
+import { checkAuditFilter, queryAudit, type AuditPage } from './audit-query.ts';
 import { formatSample, sampleInquiries, type SampleReport } from './audit-sample.ts';
 import { readAuditEntries, verifyAudit, type AuditVerifyReport } from './audit-verify.ts';
 import { exportHold, type BundleManifest, type Recipient } from './bundle.ts';
@@ -176,6 +178,35 @@ export class DetectionStore {
       const report = sampleInquiries(await readAuditEntries(core), { ...options, now: core.clock.now() });
       return { ...report, text: formatSample(report) };
     }, (r) => r.sample.length, (r) => ({ detail: `seed ${r.seed}; entries ${r.sample.map((e) => e.seq).join(',')}` }));
+  }
+
+  /** The auditor's view: entries matching `filter`, newest first; the reading is itself audited. */
+  async readAudit(ctx: AccessContext, filter: unknown): Promise<AuditPage> {
+    const { core } = this.parts;
+    const terms = typeof filter === 'object' && filter !== null ? { ...(filter as Record<string, unknown>) } : { filter };
+    return this.audited(ctx, PRIVILEGED, 'audit.read', terms, async () => queryAudit(await readAuditEntries(core), checkAuditFilter(filter)), (p) => p.entries.length);
+  }
+
+  /**
+   * Writes an entry for something that is not a read of stored data (a login, a lockout, an
+   * account change, a commissioning run): the local console's own events belong in the same chain.
+   */
+  async recordEvent(record: AuditRecord): Promise<void> {
+    await this.parts.core.audit.append(record);
+  }
+
+  /** Signs a commissioning report (P13) with the device key, as chain heads are signed. */
+  signCommissioningReport(report: object): Promise<string> {
+    return this.parts.core.signer.sign('alpr-commissioning-report', report, { embedKey: true });
+  }
+
+  /**
+   * A 256-bit key for another part's secrets at rest (the console's TOTP secrets), derived from
+   * the master key with HKDF so the master key itself never leaves the store.
+   */
+  deriveKey(purpose: string): Buffer {
+    if (!/^[a-z0-9.-]{3,64}$/.test(purpose)) throw new InvalidInputError('purpose: 3–64 of a–z, 0–9, dot, dash');
+    return Buffer.from(hkdfSync('sha256', this.parts.core.master, Buffer.from(this.deviceId, 'utf8'), `alpr-derived-key|${purpose}`, 32));
   }
 
   /** Signs heads, saves the clock, checkpoints, purges, checks the disk (see maintenance.ts). */

@@ -8,7 +8,8 @@ import { createPublicKey, type JsonWebKey as NodeJwk, type KeyObject } from 'nod
 import { CompactSign, calculateJwkThumbprint, compactVerify, type JWK } from 'jose';
 import { IntegrityError } from './errors.ts';
 
-export type StatementType = 'alpr-chain-head' | 'alpr-deletion-receipt' | 'alpr-audit-checkpoint' | 'alpr-audit-anchor' | 'alpr-evidence-bundle';
+export type StatementType = 'alpr-chain-head' | 'alpr-deletion-receipt' | 'alpr-audit-checkpoint' | 'alpr-audit-anchor' | 'alpr-evidence-bundle'
+  | 'alpr-commissioning-report';
 
 export class DeviceSigner {
   private constructor(
