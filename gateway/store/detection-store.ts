@@ -209,6 +209,14 @@ export class DetectionStore {
     return Buffer.from(hkdfSync('sha256', this.parts.core.master, Buffer.from(this.deviceId, 'utf8'), `alpr-derived-key|${purpose}`, 32));
   }
 
+  /**
+   * The device's one database, for a part that keeps its own sublevel in it (delivery's outbox
+   * under `obx!`; ARCHITECTURE.md: one database per device). Closed with the store.
+   */
+  get database(): StoreCore['db'] {
+    return this.parts.core.db;
+  }
+
   /** Signs heads, saves the clock, checkpoints, purges, checks the disk (see maintenance.ts). */
   tick(): Promise<void> {
     return this.parts.maintenance.tick();
