@@ -102,6 +102,7 @@ export class FirmwareUpdater {
 
   private async run(start: ActiveUpdate): Promise<LastOutcome> {
     let cur = start;
+    await mkdir(this.config.dir, { recursive: true });
     this.deps.progress?.begin('firmware', cur.target.name, cur.target.version, UPDATE_STATES.length - 1);
     try {
       for (;;) {
@@ -109,7 +110,6 @@ export class FirmwareUpdater {
         cur = { ...cur, attempts: { ...cur.attempts, [cur.state]: attempts } };
         await writeJournal(this.journalFile, { formatVersion: 1, active: cur, ...(await this.lastOf()) });
         this.deps.progress?.step(cur.state, UPDATE_STATES.indexOf(cur.state) + 1);
-        await this.deps.at?.(cur.state, 'enter');
         if (attempts > this.maxAttempts) {
           const reason = `state ${cur.state} entered ${attempts} times (limit ${this.maxAttempts})`;
           if (cur.state === 'rollback') throw new OtaError('invalid', `rollback keeps failing: ${reason}`); // leave the journal for an operator
@@ -119,6 +119,7 @@ export class FirmwareUpdater {
           }
           return await this.finish(cur, 'failed', reason);
         }
+        await this.deps.at?.(cur.state, 'enter');
         let next: ActiveUpdate | LastOutcome;
         try {
           next = await this.step(cur);

@@ -157,6 +157,9 @@ export function mapTufError(err: unknown, fallback: RefusalReason, target?: stri
         return 'download';
       case 'LengthOrHashMismatchError':
         return fallback === 'hash' ? 'hash' : 'metadata';
+      case 'RuntimeError':
+        // tuf-js wraps failures loading targets in RuntimeError("Unable to load targets error …").
+        return /expired/i.test(e.message) ? 'expired' : 'metadata';
       case 'UnsignedMetadataError':
       case 'BadVersionError':
       case 'EqualVersionError':
