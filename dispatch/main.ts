@@ -19,18 +19,29 @@ export interface DispatchOptions extends Omit<ReceiverOptions, 'url' | 'log'> {
   readonly mqttUrl: string;
   readonly httpHost?: string;
   readonly httpPort?: number;
+  /** Header the agency's login proxy sets to the signed-in dispatcher (default x-forwarded-user). */
+  readonly userHeader?: string;
+  /** Refuse console actions without that header (set it behind a login proxy). */
+  readonly requireUser?: boolean;
   readonly log: Logger;
   /** Called with each new hit (the CLI prints a line). */
   readonly onHit?: (hit: ReceivedHit) => void;
 }
 
 export async function startDispatch(opts: DispatchOptions): Promise<RunningDispatch> {
-  const { mqttUrl, httpHost, httpPort, onHit, log, ...receiverOpts } = opts;
+  const { mqttUrl, httpHost, httpPort, onHit, log, userHeader, requireUser, ...receiverOpts } = opts;
   const receiver = await startReceiver({ ...receiverOpts, url: mqttUrl, log: log.child({ module: 'receiver' }) });
   if (onHit) receiver.on('hit', onHit);
   let console_: ConsoleServer;
   try {
-    console_ = await startConsoleServer(receiver, { host: httpHost ?? '127.0.0.1', port: httpPort ?? 0, log: log.child({ module: 'console' }), decryptionKeyPem: opts.decryptionKeyPem });
+    console_ = await startConsoleServer(receiver, {
+      host: httpHost ?? '127.0.0.1',
+      port: httpPort ?? 0,
+      log: log.child({ module: 'console' }),
+      decryptionKeyPem: opts.decryptionKeyPem,
+      ...(userHeader ? { userHeader } : {}),
+      ...(requireUser !== undefined ? { requireUser } : {}),
+    });
   } catch (err) {
     await receiver.stop();
     throw err;
@@ -88,6 +99,8 @@ async function main(): Promise<void> {
     dataDir: env('DISPATCH_DATA_DIR'),
     httpPort: port,
     httpHost: process.env.DISPATCH_HTTP_HOST ?? '127.0.0.1',
+    ...(process.env.DISPATCH_USER_HEADER ? { userHeader: process.env.DISPATCH_USER_HEADER } : {}),
+    requireUser: process.env.DISPATCH_REQUIRE_USER === '1' || process.env.DISPATCH_REQUIRE_USER === 'true',
     log,
     onHit: (h) => process.stdout.write(`${formatHit(h)}\n`),
   });
