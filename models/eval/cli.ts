@@ -11,6 +11,7 @@ import { hotlistCommand } from '../../gateway/hotlist/import-command.ts';
 import { auditCommand } from '../../gateway/store/cli/audit-command.ts';
 import { evidenceCommand } from '../../gateway/store/cli/evidence-command.ts';
 import { holdCommand } from '../../gateway/store/cli/hold-command.ts';
+import { otaCommand } from '../../ota/cli/ota-command.ts';
 
 export interface Command {
   /** One line for the command list. */
@@ -24,6 +25,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   audit: { summary: 'audit verify | sample: check the audit chain; draw the P10 sample of inquiries', run: (argv, io) => auditCommand(argv, io) },
   hold: { summary: 'hold place | list | release: evidence holds kept past retention', run: (argv, io) => holdCommand(argv, io) },
   evidence: { summary: 'evidence export | verify: signed, encrypted evidence bundles (P11)', run: (argv, io) => evidenceCommand(argv, io) },
+  ota: { summary: 'ota init | add | sign | rotate | publish | status | keygen: sign and publish updates (TUF)', run: (argv, io) => otaCommand(argv, io) },
 };
 
 function usage(): string {
