@@ -116,10 +116,11 @@ describe('dispatch console in Chromium', () => {
       await expect(card.getAttribute('data-state')).resolves.toBe('alert');
       // Both images loaded (decoded by the browser, not just present).
       for (const id of ['plate-image', 'overview-image']) {
-        await page.waitForFunction((sel) => {
-          const img = document.querySelector<HTMLImageElement>(sel);
-          return img !== null && img.complete && img.naturalWidth > 0;
-        }, `[data-hit-id="${msg.hitId}"] [data-testid=${id}]`, { timeout: 10_000 });
+        const decoded = (): Promise<boolean> => card.getByTestId(id).evaluate((el: unknown) => {
+          const img = el as { complete: boolean; naturalWidth: number };
+          return img.complete && img.naturalWidth > 0;
+        });
+        await expect.poll(decoded, { timeout: 10_000 }).toBe(true);
       }
       await expect(card.locator('[data-testid=read-plate]').innerText()).resolves.toContain('7ABC128');
       await expect(card.locator('[data-testid=listed-plate]').innerText()).resolves.toContain('7ABC123');
@@ -133,7 +134,7 @@ describe('dispatch console in Chromium', () => {
       expect(where).toContain('Main St & 5th');
       // The age ticks.
       const age1 = await card.locator('.age').innerText();
-      await page.waitForFunction(([sel, before]) => document.querySelector(sel as string)?.textContent !== before, [`[data-hit-id="${msg.hitId}"] .age`, age1] as const, { timeout: 5_000 });
+      await expect.poll(() => card.locator('.age').innerText(), { timeout: 5_000 }).not.toBe(age1);
 
       await until(() => acks.some((a) => a['hitId'] === msg.hitId), 'the receipt ack');
       // No reason, no disposition: the page says so and sends nothing.
