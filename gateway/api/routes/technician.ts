@@ -48,7 +48,7 @@ export const technicianRoutes: readonly RouteDef[] = [
       const b = req.body as { cameraId: string; plate: string; passes: number };
       const run = con.commissioning.start(b.cameraId, b.plate, b.passes, session?.username ?? '(none)');
       await recordConsole(con, req, session?.username ?? '(none)', 'commissioning.start', 'ok', {
-        purpose: 'commissioning check (P13)', terms: { cameraId: run.cameraId, testPlate: run.testPlate, passes: run.passesWanted }, detail: `run ${run.id}`,
+        purpose: 'commissioning check (P13)', terms: { cameraId: run.cameraId, testPlate: run.testPlate, passes: run.passesWanted }, resultCount: 0, detail: `run ${run.id}`,
       });
       return reply.code(201).send({ run });
     },
