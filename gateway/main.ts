@@ -10,9 +10,8 @@ import { encodeJpeg } from '../models/image.ts';
 import { createRecognizer } from '../models/index.ts';
 import { ConfigError, configVersion, loadConfig } from './config/load.ts';
 import type { GatewayConfig } from './config/schema.ts';
-import { HitPublisher } from './delivery/hit-publisher.ts';
-import { MqttPublisher } from './delivery/mqtt-publisher.ts';
-import type { EventSink } from './events.ts';
+import { createDelivery, type DeliveryService } from './delivery/index.ts';
+import type { EventSink, GatewayEvent } from './events.ts';
 import { HotlistError } from './hotlist/csv.ts';
 import { storeScan } from './hotlist/rematch.ts';
 import { HotlistService } from './hotlist/service.ts';
@@ -24,18 +23,31 @@ export interface RunningGateway {
   readonly pipeline: Pipeline;
   /** The list in force; `hotlist.install(file)` replaces it (the previous stays on any failure). */
   readonly hotlist: HotlistService;
+  /**
+   * Hit delivery: the outbox, the MQTT link (`delivery.reconnect()` after a certificate
+   * rotation), the command bus (`delivery.commands.register(name, schema, handler)`).
+   */
+  readonly delivery: DeliveryService;
   /** Graceful stop: cameras, open tracks flushed to the store, "offline" published, store closed. */
   stop(): Promise<void>;
 }
 
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
-  const address = { agency: config.device.agency, device: config.device.id };
   const eventLog = log.child({ module: 'events' });
-  // Until the delivery issue publishes events on .../events, they go to the log.
+  // Every event is logged, and queued in the outbox for .../events once delivery is up.
   // Routine records (checkpoints, receipts, installs) at info; everything else is an alarm.
   const routine = new Set(['audit.checkpoint', 'store.purge-receipt', 'store.keys-created', 'hotlist-installed', 'hotlist-fresh', 'store.disk-ok']);
+  const logEvent = (event: GatewayEvent): void => (routine.has(event.type) || (event.type === 'camera-health' && event['state'] === 'cleared') ? eventLog.info({ event }, `device event: ${event.type}`) : eventLog.warn({ event }, `device event: ${event.type}`));
+  // The store and the hot list raise events before the outbox (which lives in the store's
+  // database) exists: those wait here, in order, and go into the outbox when it opens.
+  let delivery: DeliveryService | undefined;
+  const early: GatewayEvent[] = [];
   const events: EventSink = {
-    emit: (event) => (routine.has(event.type) || (event.type === 'camera-health' && event['state'] === 'cleared') ? eventLog.info({ event }, `device event: ${event.type}`) : eventLog.warn({ event }, `device event: ${event.type}`)),
+    emit: (event) => {
+      if (delivery) return delivery.emit(event);
+      logEvent(event);
+      if (early.length < 1_000) early.push(event);
+    },
   };
   const hotlist = new HotlistService(config.hotlist, { events, log: log.child({ module: 'hotlist' }), now: Date.now });
   await hotlist.load();
@@ -68,18 +80,22 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     });
     cleanup.push(() => recognizer.close());
 
-    const mqtt = new MqttPublisher({
-      url: config.mqtt.url,
-      address,
-      protocolVersion: config.mqtt.protocolVersion,
-      log: log.child({ module: 'mqtt' }),
-      ...(config.mqtt.username ? { username: config.mqtt.username } : {}),
-      ...(config.mqtt.password ? { password: config.mqtt.password } : {}),
+    const built = await createDelivery({
+      config,
+      db: store.database,
+      outboxKey: store.deriveKey('delivery.outbox'),
+      audit: (record) => store.recordEvent(record),
+      newId: createUuidV7(),
+      logEvent,
+      log: log.child({ module: 'delivery' }),
     });
-    await mqtt.start(AbortSignal.timeout(30_000));
-    cleanup.push(() => mqtt.stop());
-    const hits = new HitPublisher(mqtt, address, Date.now, log.child({ module: 'delivery' }));
-    hits.listenForAcks();
+    const hits = built.service;
+    // Stopped before the store closes the database the outbox lives in.
+    cleanup.push(() => hits.stop());
+    for (const event of early.splice(0)) hits.queueEvent(event);
+    delivery = hits;
+    hits.start();
+    if (built.outbox.depth) log.info({ depth: built.outbox.depth }, 'outbox holds entries from before; draining once connected');
 
     const sources = config.cameras.map((camera) => createFrameSource({ ...camera, preset: camera.decoder }, log.child({ module: 'camera', cameraId: camera.id })));
     const pipeline = new Pipeline({
@@ -107,7 +123,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const publishStatus = (): void => {
       const analysis = new Map(pipeline.cameraStatus().map((c) => [c.cameraId, c]));
       const list = hotlist.current();
-      mqtt.setStatus({
+      hits.setStatus({
         cameras: sources.map((s) => ({ ...s.status(), ...analysis.get(s.cameraId) })),
         pipeline: pipeline.stats,
         hotlist: { version: list.version, ageMs: Date.now() - list.generatedAt },
@@ -121,6 +137,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     return {
       pipeline,
       hotlist,
+      delivery: hits,
       stop: () => (stopped ??= (async () => {
         await pipeline.stop();
         await undo();

@@ -1,0 +1,189 @@
+/**
+ * The durable outbox: every hit and event waits here, on disk, until it is delivered. A hit
+ * leaves only when dispatch's signed application-level ack arrives — never on the broker's
+ * PUBACK, which says nothing about dispatch having it (mosquitto #1855). Lives in the device's
+ * one LevelDB database under `obx!` (ARCHITECTURE.md: one database, sublevels per concern).
+ *
+ * Keys (ASCII, no plate text):
+ *   obx!seq                                  last sequence number issued (survives restarts,
+ *                                            even when the outbox is empty)
+ *   obx!q!{priority}!{seq 16}!{queuedAt 15}!{id}   one entry; value AES-256-GCM sealed with the
+ *                                            outbox key, associated data = the key itself
+ * Key order is drain order: priority first (hits 0, events 1, status 2), then sequence.
+ * Everything is written with sync: an entry reported as queued survives a pulled cable.
+ *
+ * mqtt.js's own stores are not used for this: the in-memory one loses everything on a restart,
+ * and mqtt-level-store keys packets by the 16-bit MQTT message id, so a reused id overwrites an
+ * unsent message (mqtt-level-store #19).
+ */
+import { fromUtf8, open, seal, utf8 } from '../store/crypto.ts';
+import type { RandomSource } from '../ids.ts';
+
+export type OutboxKind = 'hit' | 'event' | 'status';
+
+export const PRIORITY: Readonly<Record<OutboxKind, number>> = { hit: 0, event: 1, status: 2 };
+const KIND_OF: readonly OutboxKind[] = ['hit', 'event', 'status'];
+
+/** The part of a LevelDB handle the outbox uses (the store's `Db`, or any `Level<string, Uint8Array>`). */
+export interface OutboxDb {
+  get(key: string): Promise<Uint8Array | undefined>;
+  batch(ops: ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[], options: { sync: boolean }): Promise<void>;
+  keys(options: { gt: string; lt: string }): { all(): Promise<string[]> };
+}
+
+export interface OutboxEntryMeta {
+  readonly id: string;
+  readonly kind: OutboxKind;
+  readonly seq: number;
+  readonly queuedAt: number;
+  readonly key: string;
+}
+
+export interface OutboxEntry<T = unknown> extends OutboxEntryMeta {
+  readonly body: T;
+}
+
+export class OutboxError extends Error {
+  override readonly name = 'OutboxError';
+}
+
+const PREFIX = 'obx!q!';
+const SEQ_KEY = 'obx!seq';
+const ID = /^[A-Za-z0-9-]{1,80}$/;
+
+function entryKey(kind: OutboxKind, seq: number, queuedAt: number, id: string): string {
+  return `${PREFIX}${PRIORITY[kind]}!${String(seq).padStart(16, '0')}!${String(queuedAt).padStart(15, '0')}!${id}`;
+}
+
+function parseKey(key: string): OutboxEntryMeta | undefined {
+  const m = /^obx!q!(\d)!(\d{16})!(\d{15})!([A-Za-z0-9-]+)$/.exec(key);
+  const kind = m ? KIND_OF[Number(m[1])] : undefined;
+  if (!m || !kind) return undefined;
+  return { kind, seq: Number(m[2]), queuedAt: Number(m[3]), id: m[4] as string, key };
+}
+
+export interface OutboxDeps {
+  readonly db: OutboxDb;
+  /** 32-byte AES key for the entries (derived from the device master key in main.ts). */
+  readonly key: Uint8Array;
+  readonly now: () => number;
+  readonly random?: RandomSource;
+  /** Refuse new entries past this many (a disk-filling flood); hits are never refused below it. */
+  readonly maxEntries?: number;
+}
+
+export class Outbox {
+  /** By id, for acks; and one queue per priority, each in sequence order (appends only). */
+  private readonly entries = new Map<string, OutboxEntryMeta>();
+  private readonly queues: Map<string, OutboxEntryMeta>[] = KIND_OF.map(() => new Map());
+  private seq = 0;
+  /** Writes are serialised so sequence numbers reach the disk in order. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly deps: OutboxDeps) {}
+
+  static async open(deps: OutboxDeps): Promise<Outbox> {
+    if (deps.key.length !== 32) throw new OutboxError('outbox key: expected 32 bytes');
+    const box = new Outbox(deps);
+    const saved = await deps.db.get(SEQ_KEY);
+    box.seq = saved ? Number(fromUtf8(saved)) : 0;
+    const keys = await deps.db.keys({ gt: PREFIX, lt: `${PREFIX}\xff` }).all();
+    // Keys come back sorted, so each priority's queue fills in sequence order.
+    for (const key of keys) {
+      const meta = parseKey(key);
+      if (!meta) continue; // not ours to interpret; left as it is
+      box.entries.set(meta.id, meta);
+      box.queues[PRIORITY[meta.kind]]?.set(meta.id, meta);
+      box.seq = Math.max(box.seq, meta.seq);
+    }
+    return box;
+  }
+
+  /** Queues an entry durably (fsynced before this resolves); returns its sequence number. */
+  add(kind: OutboxKind, id: string, body: unknown): Promise<number> {
+    if (!ID.test(id)) throw new OutboxError(`outbox id ${JSON.stringify(id)}: 1–80 letters, digits and dashes`);
+    return this.serial(async () => {
+      const existing = this.entries.get(id);
+      if (existing) return existing.seq; // queued twice (a retried hand-off): one entry
+      const max = this.deps.maxEntries ?? Infinity;
+      if (this.entries.size >= max && kind !== 'hit') throw new OutboxError(`outbox full (${this.entries.size} entries): ${kind} ${id} not queued`);
+      const seq = this.seq + 1;
+      const queuedAt = this.deps.now();
+      const key = entryKey(kind, seq, queuedAt, id);
+      const value = seal(this.deps.key, utf8(JSON.stringify(body)), key, this.deps.random);
+      await this.deps.db.batch([
+        { type: 'put', key, value },
+        { type: 'put', key: SEQ_KEY, value: utf8(String(seq)) },
+      ], { sync: true });
+      this.seq = seq;
+      const meta: OutboxEntryMeta = { id, kind, seq, queuedAt, key };
+      this.entries.set(id, meta);
+      this.queues[PRIORITY[kind]]?.set(id, meta);
+      return seq;
+    });
+  }
+
+  /** The entry's body, decrypted; undefined when it has left the outbox. */
+  async read<T = unknown>(id: string): Promise<OutboxEntry<T> | undefined> {
+    const meta = this.entries.get(id);
+    if (!meta) return undefined;
+    const raw = await this.deps.db.get(meta.key);
+    if (raw === undefined) return undefined;
+    return { ...meta, body: JSON.parse(open(this.deps.key, raw, meta.key).toString('utf8')) as T };
+  }
+
+  /** Removes a delivered entry (synced). False when it was not here (a duplicate ack). */
+  remove(id: string): Promise<boolean> {
+    return this.serial(async () => {
+      const meta = this.entries.get(id);
+      if (!meta) return false;
+      await this.deps.db.batch([{ type: 'del', key: meta.key }], { sync: true });
+      this.entries.delete(id);
+      this.queues[PRIORITY[meta.kind]]?.delete(id);
+      return true;
+    });
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  get(id: string): OutboxEntryMeta | undefined {
+    return this.entries.get(id);
+  }
+
+  /** Every entry, in drain order (priority, then sequence). */
+  *ordered(): Generator<OutboxEntryMeta> {
+    for (const queue of this.queues) yield* queue.values();
+  }
+
+  list(): OutboxEntryMeta[] {
+    return [...this.ordered()];
+  }
+
+  get depth(): number {
+    return this.entries.size;
+  }
+
+  /** The last sequence number issued. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  oldestAgeMs(): number {
+    let oldest = Infinity;
+    for (const e of this.entries.values()) oldest = Math.min(oldest, e.queuedAt);
+    return oldest === Infinity ? 0 : Math.max(0, this.deps.now() - oldest);
+  }
+
+  /** Resolves when every write queued so far is on disk. */
+  async idle(): Promise<void> {
+    await this.tail.catch(() => undefined);
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work, work);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Hit delivery end to end on real parts: the device's delivery stack, mosquitto with mutual TLS
+ * and certificates from openssl, the real dispatch receiver. A hit arrives, is verified and
+ * decrypted, is acked and leaves the outbox; a disposition comes back and is recorded; a signed
+ * command runs and is answered; the retained status carries the certificate and the outbox.
+ */
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Receiver } from '../../dispatch/receiver.ts';
+import { createDeliveryWorld, hitId, until, type DeliveryWorld } from './delivery-fixture.ts';
+import { startDevice, testHit, type TestDevice } from './delivery-device.ts';
+
+const log = pino({ level: 'silent' });
+
+describe('delivery end to end: device → mosquitto (mTLS) → dispatch receiver → ack', () => {
+  let world: DeliveryWorld;
+  let device: TestDevice;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    world = await createDeliveryWorld();
+    receiver = await world.startReceiver(log);
+    const dataDir = mkdtempSync(join(world.dir, 'dev-'));
+    device = await startDevice(await world.device('pole-1', dataDir), log);
+    await device.link.waitConnected(AbortSignal.timeout(20_000));
+  }, 60_000);
+
+  afterAll(async () => {
+    await device?.close();
+    await world?.dispose();
+  });
+
+  it('a hit arrives verified and decrypted, is acked, and leaves the outbox', async () => {
+    const draft = testHit(hitId(1), 'pole-1', '7ABC123');
+    await device.service.queueHit(draft);
+    await until(() => receiver.get(draft.hitId) !== undefined, 20_000, 'the hit at dispatch');
+    const got = receiver.get(draft.hitId);
+    expect(got?.hit).toMatchObject({ v: 2, hitId: draft.hitId, plate: '7ABC123', device: 'pole-1', camera: 'north', attempt: 1 });
+    expect(got?.signer.cn).toBe('pole-1');
+    expect(got?.hit.images.plate).toBe(draft.images.plate);
+    await until(() => device.outbox.depth === 0, 20_000, 'the ack to empty the outbox');
+    expect(device.service.stats.acked).toBe(1);
+  }, 60_000);
+
+  it('records a misread disposition in the audit log and the per-list false-hit statistics', async () => {
+    const draft = testHit(hitId(2), 'pole-1', '8DEF456');
+    await device.service.queueHit(draft);
+    await until(() => receiver.get(draft.hitId) !== undefined, 20_000, 'the hit at dispatch');
+    await receiver.dispose(draft.hitId, 'misread', 'plate reads 8DEF458 on the crop', 'dispatcher-7');
+    await until(() => device.audit.length > 0, 20_000, 'the disposition on the device');
+    expect(device.audit[0]).toMatchObject({ action: 'hit.disposition', user: 'dispatcher-7', source: 'dispatch', outcome: 'ok', terms: { hitId: draft.hitId, listId: 'ncic', disposition: 'misread' }, detail: 'plate reads 8DEF458 on the crop' });
+    expect(device.dispositions.report()['ncic']).toMatchObject({ hits: 2, misread: 1, falseHitRate: 1 });
+    expect(device.service.status()).toMatchObject({ falseHits: { ncic: { misread: 1 } } });
+  }, 60_000);
+
+  it('runs a signed ping and answers on cmd-result; refuses an unknown command', async () => {
+    const results: { id: string; name: string; ok: boolean; error?: string }[] = [];
+    receiver.on('command-result', (r) => results.push(r as never));
+    await receiver.sendCommand('pole-1', 'ping', {});
+    await until(() => results.some((r) => r.name === 'ping'), 20_000, 'the ping result');
+    expect(results.find((r) => r.name === 'ping')?.ok).toBe(true);
+    await receiver.sendCommand('pole-1', 'self-destruct', {});
+    await until(() => results.some((r) => r.name === 'self-destruct'), 20_000, 'the refusal');
+    expect(results.find((r) => r.name === 'self-destruct')).toMatchObject({ ok: false, error: expect.stringMatching(/unknown command/) });
+  }, 60_000);
+
+  it('keeps a retained status with the certificate serial and expiry and the outbox depth', async () => {
+    device.service.setStatus({ cameras: [] });
+    const client = await mqtt.connectAsync(world.url, { protocolVersion: 5, ca: world.pki.caCertPem, cert: world.dispatch.certPem, key: world.dispatch.keyPem });
+    try {
+      const status = await new Promise<Record<string, unknown>>((resolve) => {
+        client.on('message', (_t, payload) => resolve(JSON.parse(payload.toString()) as Record<string, unknown>));
+        void client.subscribeAsync('alpr/v1/test-pd/pole-1/status', { qos: 1 });
+      });
+      expect(status).toMatchObject({ state: 'online', device: 'pole-1', certificate: { serial: device.identity().serial, notAfter: device.identity().notAfter }, outbox: { depth: 0 } });
+    } finally {
+      await client.endAsync();
+    }
+  }, 60_000);
+});
