@@ -123,6 +123,18 @@ export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: C
   ALPR_CERT_ALARM_DAYS: ['provisioning.alarmDays', (raw, name) => (list(raw, name) as string[]).map((d) => int(d, name))],
   ALPR_REQUIRE_FIPS: ['security.requireFips', bool],
   ALPR_STATUS_INTERVAL_MS: ['statusIntervalMs', int],
+  ALPR_OTA_ENABLED: ['ota.enabled', bool],
+  ALPR_OTA_REPOSITORY_URL: ['ota.repositoryUrl', str],
+  ALPR_OTA_TRUSTED_ROOT: ['ota.trustedRoot', str],
+  ALPR_OTA_CA_FILE: ['ota.caFile', str],
+  ALPR_OTA_CHECK_INTERVAL_MINUTES: ['ota.checkIntervalMinutes', num],
+  ALPR_OTA_HOTLIST: ['ota.hotlist', bool],
+  ALPR_OTA_HOTLIST_TARGET: ['ota.hotlistTarget', str],
+  ALPR_OTA_MODELS: ['ota.models', bool],
+  ALPR_OTA_FIRMWARE: ['ota.firmware', bool],
+  ALPR_OTA_HEALTH_TIMEOUT_SECONDS: ['ota.healthTimeoutSeconds', int],
+  ALPR_OTA_MAX_ATTEMPTS: ['ota.maxAttempts', int],
+  ALPR_OTA_BALENA_GATE: ['ota.balenaGate', bool],
   ALPR_LOG_LEVEL: ['log.level', str],
 };
 /** Read by the loader itself, not part of the schema. */

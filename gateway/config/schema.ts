@@ -158,6 +158,30 @@ export const configSchema = z.strictObject({
     /** CJIS: refuse to start unless Node's crypto runs in FIPS mode (an OpenSSL FIPS provider). */
     requireFips: z.boolean().default(false),
   }).prefault({}),
+  /** Over-the-air updates through TUF (ota/); absent or enabled: false leaves the agent off. */
+  ota: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** The update repository: metadata under <url>/metadata/, targets under <url>/targets/. */
+    repositoryUrl: z.string().regex(/^https:\/\//, 'expected an https:// URL').optional(),
+    /** The root.json shipped with the firmware: where trust starts on first boot. */
+    trustedRoot: z.string().min(1).optional(),
+    /** PEM CA bundle the repository's server certificate must chain to (the agency CA). */
+    caFile: z.string().min(1).optional(),
+    checkIntervalMinutes: z.number().min(1).max(24 * 60).default(60),
+    hotlist: z.boolean().default(true),
+    hotlistTarget: z.string().min(1).optional(),
+    models: z.boolean().default(false),
+    firmware: z.boolean().default(false),
+    /** A new firmware must pass its self-test and reach dispatch within this, or it is rolled back. */
+    healthTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
+    /** Times an update state may be entered (crash loops) before the update is abandoned or rolled back. */
+    maxAttempts: z.number().int().min(1).max(10).default(3),
+    /** On balena: hold the supervisor's update lock and let through only releases the repository signs. */
+    balenaGate: z.boolean().default(false),
+  }).refine((o) => !o.enabled || (o.repositoryUrl !== undefined && o.trustedRoot !== undefined), {
+    message: 'repositoryUrl and trustedRoot are required when OTA is enabled',
+    path: ['repositoryUrl'],
+  }).optional(),
   /** How often the retained status (cameras, counters, hot list) is republished. */
   statusIntervalMs: z.number().int().min(1_000).max(3_600_000).default(30_000),
   log: z.strictObject({
