@@ -82,7 +82,10 @@ export interface ReceiverStats {
   received: number;
   duplicates: number;
   rejected: Record<string, number>;
+  /** Capture → stored at dispatch (device clock vs ours). */
   latencyMs: { p50: number; p99: number };
+  /** Publish (each send) → stored at dispatch: the network and crypto part. */
+  transitMs: { p50: number; p99: number };
 }
 
 export interface Receiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejection]; disposition: [DispositionEvent]; 'command-result': [CommandResult] }> {
@@ -144,6 +147,7 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
   private readonly recent = new Map<string, ReceivedHit>();
   private readonly statuses = new Map<string, Record<string, unknown>>();
   private readonly latency = new LatencyWindow();
+  private readonly transit = new LatencyWindow();
   private readonly counts = { received: 0, duplicates: 0, rejected: {} as Record<string, number> };
   private readonly pending = new Set<Promise<void>>();
   private readonly now: () => number;
@@ -312,6 +316,7 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
     }
     this.counts.received++;
     this.latency.add(stored.latencyMs);
+    this.transit.add(stored.transitMs);
     this.remember(stored);
     await this.ack(device, message.hitId, receivedAt);
     this.log.info({ device, hitId: message.hitId, latencyMs: stored.latencyMs }, 'hit received');
@@ -410,6 +415,7 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
       duplicates: this.counts.duplicates,
       rejected: { ...this.counts.rejected },
       latencyMs: { p50: this.latency.percentile(50), p99: this.latency.percentile(99) },
+      transitMs: { p50: this.transit.percentile(50), p99: this.transit.percentile(99) },
     };
   }
 
