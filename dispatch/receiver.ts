@@ -52,7 +52,7 @@ export interface ReceiverOptions {
   readonly maxAgeMs?: number;
   /** How far ahead of this clock a publishedAt may be (default 5 min). */
   readonly maxSkewMs?: number;
-  /** Hits kept in memory for list()/get() (default 5000; all stay on disk). */
+  /** Hits kept in memory for list()/get(), images included (default 500; all stay on disk). */
   readonly keep?: number;
 }
 
@@ -165,7 +165,7 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
 
   async start(): Promise<void> {
     const ids: string[] = [];
-    const keep = this.opts.keep ?? 5000;
+    const keep = this.opts.keep ?? 500;
     for await (const hit of this.parts.store.all()) {
       ids.push(hit.hitId);
       this.remember(hit, keep);
@@ -203,7 +203,7 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
     void p.finally(() => this.pending.delete(p));
   }
 
-  private remember(hit: ReceivedHit, keep = this.opts.keep ?? 5000): void {
+  private remember(hit: ReceivedHit, keep = this.opts.keep ?? 500): void {
     this.recent.delete(hit.hitId);
     this.recent.set(hit.hitId, hit);
     while (this.recent.size > keep) this.recent.delete(this.recent.keys().next().value as string);
