@@ -61,6 +61,8 @@ export class Pipeline {
   private readonly analysedUpTo = new Map<string, number>();
   /** Cameras with a frame in recognition now: their passes are judged by analysed frames, not wall time. */
   private readonly recognising = new Set<string>();
+  /** Cameras whose vehicle trigger (loop or radar presence) says a vehicle is there now. */
+  private readonly vehiclePresent = new Set<string>();
   /** Hits sent while their vehicle was still in view, until its pass ends. */
   private readonly earlyHits = new Map<Track<Frame>, { detection: Detection; images: DetectionImages }>();
   private readonly loops: Promise<void>[] = [];
@@ -81,6 +83,17 @@ export class Pipeline {
   /** Per-camera frame counters and the health conditions raised now. */
   cameraStatus(): { cameraId: string; framesIn: number; framesAnalysed: number; framesIdleSkipped: number; conditions: string[] }[] {
     return [...this.analysers.entries()].map(([cameraId, a]) => ({ cameraId, ...a.stats, conditions: a.health.conditions }));
+  }
+
+  /**
+   * A vehicle trigger (drivers/trigger) reports presence: while present, every frame of the
+   * camera is analysed, as while a vehicle is tracked. Returns false for an unknown camera.
+   */
+  setVehiclePresent(cameraId: string, present: boolean): boolean {
+    if (!this.analysers.has(cameraId)) return false;
+    if (present) this.vehiclePresent.add(cameraId);
+    else this.vehiclePresent.delete(cameraId);
+    return true;
   }
 
   start(): void {
@@ -104,7 +117,7 @@ export class Pipeline {
     try {
       for await (const frame of source.frames()) {
         if (this.stopping) break;
-        const plan = analyser.prepare(frame, this.tracker.hasOpen(frame.cameraId));
+        const plan = analyser.prepare(frame, this.tracker.hasOpen(frame.cameraId) || this.vehiclePresent.has(frame.cameraId));
         if (!plan.analyse) continue;
         await this.analyse(frame, plan.image, plan.offset, analyser, log);
       }

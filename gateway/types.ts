@@ -134,6 +134,12 @@ export interface Detection {
   readonly versions: Versions;
   /** 'unsynchronised' until the clock work (evidence store issue) lands a trusted clock. */
   readonly clock: 'system' | 'trusted' | 'unsynchronised';
+  /**
+   * The GPS receiver's fix quality when the detection was made (drivers/gps), on a pole with a
+   * receiver; absent without one. 'none' means the receiver has no fix: the clock then rests on
+   * the other sources alone.
+   */
+  readonly gpsFix?: 'none' | 'gps' | 'dgps' | 'pps' | 'rtk' | 'float-rtk' | 'estimated' | 'manual' | 'simulation';
 }
 
 export interface DetectionImages {

@@ -7,10 +7,11 @@
  *   RMC  time, validity (A/V), position, speed, course, date      (the full UTC time)
  *   ZDA  time, day, month, 4-digit year, local zone                (the full UTC time, no validity)
  */
+import type { Detection } from '../../gateway/types.ts';
 import type { NmeaSentence } from './nmea.ts';
 
-/** GGA fix quality indicator 0–8. */
-export type GpsFixQuality = 'none' | 'gps' | 'dgps' | 'pps' | 'rtk' | 'float-rtk' | 'estimated' | 'manual' | 'simulation';
+/** GGA fix quality indicator 0–8 (declared with the detection that carries it). */
+export type GpsFixQuality = NonNullable<Detection['gpsFix']>;
 
 export const FIX_QUALITIES: readonly GpsFixQuality[] = ['none', 'gps', 'dgps', 'pps', 'rtk', 'float-rtk', 'estimated', 'manual', 'simulation'];
 
