@@ -59,6 +59,14 @@ export interface AccountsOptions {
   readonly minPasswordLength: number;
 }
 
+/**
+ * The account file exists but cannot be read. The console does not start (the gateway goes on):
+ * starting empty would offer first-run setup — an admin account — to whoever connects first.
+ */
+export class AccountFileError extends Error {
+  override readonly name = 'AccountFileError';
+}
+
 export const USERNAME = /^[a-z][a-z0-9._-]{1,31}$/;
 
 export function view(a: Account): AccountView {
@@ -74,6 +82,7 @@ export class AccountStore {
   private accounts = new Map<string, Account>();
   private readonly writes = new Mutex();
   private readonly path: string;
+  private setupBlocked: string | undefined;
 
   constructor(private readonly o: AccountsOptions) {
     this.path = join(o.dir, 'accounts.json');
@@ -88,9 +97,27 @@ export class AccountStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // first run: no accounts yet
       throw err;
     }
-    const doc = JSON.parse(text) as AccountFile;
-    if (doc.v !== 1 || typeof doc.accounts !== 'object' || doc.accounts === null) throw new Error(`${this.path}: not a version-1 account file`);
+    let doc: AccountFile;
+    try {
+      doc = JSON.parse(text) as AccountFile;
+    } catch (err) {
+      throw new AccountFileError(`${this.path}: not valid JSON (${(err as Error).message})`);
+    }
+    if (doc.v !== 1 || typeof doc.accounts !== 'object' || doc.accounts === null) throw new AccountFileError(`${this.path}: not a version-1 account file`);
     this.accounts = new Map(Object.entries(doc.accounts));
+  }
+
+  /**
+   * Refuses first-run setup: used when the audit log shows setup was done before but the account
+   * file is gone. Deleting the file must not hand the next visitor an admin account.
+   */
+  blockSetup(reason: string): void {
+    this.setupBlocked = reason;
+  }
+
+  /** Why setup is refused although no account exists, if it is. */
+  get setupProblem(): string | undefined {
+    return this.setupBlocked;
   }
 
   get size(): number {
@@ -109,6 +136,7 @@ export class AccountStore {
   async setup(username: string, password: string, now: number): Promise<Account> {
     return this.writes.run(async () => {
       if (this.accounts.size > 0) throw new ApiError('setup-done', 'setup is already done: an admin exists; sign in');
+      if (this.setupBlocked !== undefined) throw new ApiError('setup-done', this.setupBlocked);
       return this.insert(username, 'admin', password, 'first-run setup', now);
     });
   }

@@ -61,6 +61,12 @@ export async function buildApi(settings: ApiSettings, deps: ApiDeps, options: Bu
     minPasswordLength: settings.api.minPasswordLength,
   });
   await accounts.load();
+  if (accounts.size === 0) {
+    // One read of the audit log at start: was the first admin created here before?
+    const prior = await deps.store.readAudit({ user: 'system', source: 'local', purpose: 'console start: check for an earlier first-run setup' }, { action: 'account.setup', limit: 1 });
+    const at = prior.entries[0]?.at;
+    if (at !== undefined) accounts.blockSetup(`first-run setup was already done here (${at}) but the account file is missing; restore ${join(settings.dataDir, 'console', 'accounts.json')} from a backup`);
+  }
   const state: ConsoleState = {
     deps, settings, accounts, now, tls: options.tls,
     sessions: new SessionBook(settings.api.sessionIdleMinutes * 60_000, random),

@@ -34,8 +34,8 @@ export const pageRoutes: readonly RouteDef[] = [
     id: 'page.root', method: 'GET', url: '/', access: 'public', page: true, summary: 'Sends a visitor to setup, sign-in or their role\'s first page',
     handler: async (c) => c.reply.redirect(c.con.accounts.size === 0 ? '/setup' : c.session ? HOME[c.session.role] : '/login'),
   },
-  page('page.setup', '/setup', 'First-run setup', 'public', (c) => c.con.accounts.size > 0
-    ? '<p>Setup is done. <a href="/login">Sign in</a>.</p>'
+  page('page.setup', '/setup', 'First-run setup', 'public', (c) => c.con.accounts.size > 0 || c.con.accounts.setupProblem !== undefined
+    ? `<p>${c.con.accounts.size > 0 ? 'Setup is done. <a href="/login">Sign in</a>.' : `<span class="bad">${esc(c.con.accounts.setupProblem)}</span>`}</p>`
     : `<p>No account exists yet. Create the first administrator. There is no default password.</p>
 <form id="setup-form">${field('username', 'User name', 'required autocomplete="username"')}${field('password', 'Password (at least ' + String(c.con.settings.api.minPasswordLength) + ' characters)', 'type="password" required autocomplete="new-password"')}<button>Create admin</button></form>`),
   page('page.login', '/login', 'Sign in', 'public', () => `

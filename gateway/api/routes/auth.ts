@@ -20,7 +20,10 @@ function signedIn(c: RouteCall) {
 export const authRoutes: readonly RouteDef[] = [
   {
     id: 'setup.status', method: 'GET', url: '/api/setup', access: 'public', summary: 'Whether first-run setup is still needed (no account exists)',
-    handler: async ({ con }) => ({ needed: con.accounts.size === 0 }),
+    handler: async ({ con }) => {
+      const problem = con.accounts.setupProblem;
+      return { needed: con.accounts.size === 0 && problem === undefined, ...(problem !== undefined && con.accounts.size === 0 ? { problem } : {}) };
+    },
   },
   {
     id: 'setup.create', method: 'POST', url: '/api/setup', access: 'public', summary: 'First-run setup: creates the first admin (only while no account exists)',

@@ -3,11 +3,12 @@
  * policy, lockout after five failures in fifteen minutes until an admin releases it, TOTP with
  * replay refused, the idle lock, secrets at rest.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { totpCode } from '../../../gateway/api/totp.ts';
 import { removeTempDirs } from '../gateway/store-fixtures.ts';
+import { AccountFileError } from '../../../gateway/api/accounts.ts';
 import { buildApi } from '../../../gateway/api/server.ts';
 import { PASSWORD, SNAPSHOT, account, closeHarness, cookieOf, harness, signIn, type Harness } from './fixtures.ts';
 
@@ -185,5 +186,31 @@ describe('session lock', () => {
     expect(form.statusCode).toBe(415);
     const urlenc = await h.app.inject({ method: 'POST', url: '/api/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'username=ivy' });
     expect(urlenc.statusCode).toBe(415);
+  });
+});
+
+describe('the account file', () => {
+  it('deleted after setup: setup is not offered again (the audit log remembers it)', async () => {
+    h = await harness();
+    expect((await h.app.inject({ method: 'POST', url: '/api/setup', payload: { username: 'chief', password: PASSWORD } })).statusCode).toBe(201);
+    await rm(join(h.settings.dataDir, 'console', 'accounts.json'));
+    const again = await buildApi(h.settings, { store: h.ts.store, status: { snapshot: () => SNAPSHOT }, tamper: h.tamper, clock: h.clock });
+    try {
+      const status = (await again.app.inject({ method: 'GET', url: '/api/setup' })).json<{ needed: boolean; problem: string }>();
+      expect(status.needed).toBe(false);
+      expect(status.problem).toContain('account file is missing');
+      const res = await again.app.inject({ method: 'POST', url: '/api/setup', payload: { username: 'mallory', password: 'another-strong-pass-99' } });
+      expect(res.statusCode).toBe(409);
+      expect(res.json<{ message: string }>().message).toContain('restore');
+    } finally {
+      await again.app.close();
+    }
+  });
+
+  it('unreadable: the console refuses to start rather than offer setup over it', async () => {
+    h = await harness();
+    await account(h, 'ada', 'admin');
+    await writeFile(join(h.settings.dataDir, 'console', 'accounts.json'), '{"v":1,"accounts":');
+    await expect(buildApi(h.settings, { store: h.ts.store, status: { snapshot: () => SNAPSHOT }, tamper: h.tamper, clock: h.clock })).rejects.toThrow(AccountFileError);
   });
 });
