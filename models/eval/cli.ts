@@ -26,6 +26,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   hold: { summary: 'hold place | list | release: evidence holds kept past retention', run: (argv, io) => holdCommand(argv, io) },
   evidence: { summary: 'evidence export | verify: signed, encrypted evidence bundles (P11)', run: (argv, io) => evidenceCommand(argv, io) },
   ota: { summary: 'ota init | add | sign | rotate | publish | status | keygen: sign and publish updates (TUF)', run: (argv, io) => otaCommand(argv, io) },
+  ca: { summary: 'ca init | issue-token | revoke | crl | rotate-ca | list | serve: the reference enrolment CA and EST server', run: async (argv, io) => (await import('../../provisioning/cli/ca-command.ts')).caCommand(argv, io) },
+  provision: { summary: 'enrol this device with the EST server (one-time token) and show the certificate', run: async (argv, io) => (await import('../../provisioning/cli/provision-command.ts')).provisionCommand(argv, io) },
+  status: { summary: 'one screen: cameras, certificate expiry, hot-list age, outbox, disk, clock, GPS', run: async (argv, io) => (await import('../../provisioning/cli/status-command.ts')).statusCommand(argv, io) },
+  selftest: { summary: 'start-of-shift check (P13): cameras, test plate, broker, certificate, clock, disk; non-zero on failure', run: async (argv, io) => (await import('../../provisioning/cli/selftest-command.ts')).selftestCommand(argv, io) },
 };
 
 function usage(): string {

@@ -177,6 +177,24 @@ export class CertificateAuthority {
     return { chain: [cert], issued };
   }
 
+  /**
+   * Issues a key and certificate directly (no EST): the demo's broker and dispatch identities, or
+   * a device prepared on the bench. Recorded in the issued list, so it can be revoked like any other.
+   */
+  async issueDirect(o: { commonName: string; altNames?: AltNames; extendedKeyUsage: readonly ('clientAuth' | 'serverAuth')[]; days?: number }): Promise<{ key: KeyObject; chain: X509Certificate[] }> {
+    const key = generateP256Key();
+    const ca = await this.current();
+    return updateState(this.dir, (s) => {
+      const t = this.now();
+      const cert = new X509Certificate(issueCertificate({
+        subject: { commonName: o.commonName, organization: s.agency }, ...(o.altNames ? { altNames: o.altNames } : {}), publicKey: key, issuer: ca.cert, signingKey: ca.key,
+        extendedKeyUsage: o.extendedKeyUsage, notBefore: new Date(t - 5 * 60_000), notAfter: new Date(Math.min(t + (o.days ?? s.deviceValidityDays) * DAY, notAfterMs(ca.cert))),
+      }));
+      const issued: IssuedRecord = { serial: serialHex(cert), deviceId: o.commonName, issuer: serialHex(ca.cert), notBefore: notBeforeMs(cert), notAfter: notAfterMs(cert), issuedAt: t, via: 'cli' };
+      return { state: { ...s, issued: [...s.issued, issued] }, result: { key, chain: [cert] } };
+    });
+  }
+
   /** Revokes one serial, or every unexpired certificate of a device id. Returns the serials revoked. */
   async revoke(target: string, reason: RevocationReason = 'unspecified'): Promise<string[]> {
     const serials = await updateState(this.dir, (s) => {
