@@ -3,8 +3,7 @@
  * repository → agent → the gateway's HotlistService / the recogniser's pack switcher (with the
  * self-test probe run through the real ONNX recogniser); plus the refresh command and status.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecognizer } from '../../models/index.ts';
