@@ -33,6 +33,8 @@ export interface RouteDef {
   readonly mfa?: boolean;
   /** Reads or changes stored detections or the audit log: tamper lock applies, each call is audited. */
   readonly data?: boolean;
+  /** Polled by a page on a timer: does not count as activity, so an unattended page still locks. */
+  readonly passive?: boolean;
   /** An HTML page: a visitor who is not signed in is sent to the sign-in page. */
   readonly page?: boolean;
   readonly schema?: Pick<FastifySchema, 'body' | 'querystring' | 'params'>;

@@ -78,6 +78,8 @@ export async function buildApi(settings: ApiSettings, deps: ApiDeps, options: Bu
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     ...(deps.logger ? { loggerInstance: deps.logger.child({ module: 'api' }) } : { logger: false }),
     bodyLimit: 256 * 1024,
+    // Request lines would put inquiry ids and purposes in the device log; failures are logged by the error handler.
+    disableRequestLogging: true,
     // Unknown fields are refused (400), never silently dropped; a number where a string belongs is
     // refused, not coerced (query-string numbers are declared as digit strings and parsed).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -143,7 +145,7 @@ async function guard(route: RouteDef, req: FastifyRequest, reply: FastifyReply, 
   }
   let s: Session;
   try {
-    s = state.sessions.use(token, state.now());
+    s = state.sessions.use(token, state.now(), route.passive === true);
   } catch (err) {
     if (!route.page) throw err;
     const locked = err instanceof ApiError && err.code === 'session-locked';

@@ -47,8 +47,8 @@ export class SessionBook {
     return s;
   }
 
-  /** The session for a token: locked if idle too long; touched otherwise. */
-  use(token: string | undefined, now: number): Session {
+  /** The session for a token: locked if idle too long; touched otherwise (unless `passive`). */
+  use(token: string | undefined, now: number, passive = false): Session {
     const s = token === undefined ? undefined : this.sessions.get(token);
     if (!s || now - s.createdAt > MAX_AGE_MS) {
       if (s) this.sessions.delete(s.token);
@@ -56,7 +56,7 @@ export class SessionBook {
     }
     if (!s.locked && now - s.lastSeen > this.idleMs) s.locked = true;
     if (s.locked) throw new ApiError('session-locked', 'the session was locked after inactivity; enter your password to unlock it');
-    s.lastSeen = now;
+    if (!passive) s.lastSeen = now;
     return s;
   }
 

@@ -110,6 +110,7 @@ const pages = {
       $('entry-count').textContent = r.entries.length + ' of ' + r.matched + ' matching entries';
     });
     on('verify-form', async (f) => { const r = await api('POST', '/api/audit/verify', formData(f)); $('verify-result').textContent = r.ok ? 'Chain intact: ' + r.entries + ' entries (' + r.firstSeq + '–' + r.lastSeq + '), ' + r.checkpoints + ' checkpoint(s)' : 'BROKEN at entry ' + r.problem.seq + ': ' + r.problem.reason; $('verify-result').className = r.ok ? 'good' : 'bad'; });
+    on('chain-form', async (f) => { const r = await api('POST', '/api/chains/verify', formData(f)); $('chain-result').textContent = r.ok ? 'Detection chain ' + r.day + ' / ' + r.camera + ' intact: ' + r.links + ' links (' + r.purged + ' purged)' : 'BROKEN at link ' + r.problem.seq + ': ' + r.problem.reason; $('chain-result').className = r.ok ? 'good' : 'bad'; });
     on('sample-form', async (f) => { const d = formData(f); const body = { purpose: d.purpose || '' }; if (d.seed) body.seed = Number(d.seed); if (d.count) body.count = Number(d.count); const r = await api('POST', '/api/audit/sample', body); $('sample-result').textContent = r.text; });
   },
   admin() {

@@ -64,11 +64,12 @@ ${c.con.deps.liveView ? '<canvas id="live-canvas" width="640" height="360"></can
 <h2>Export a hold</h2>
 <form id="export-form">${field('holdId', 'Hold id', 'id="hold-id" size="38" required')}${field('purpose', 'Purpose of this export')}${field('agency', 'Receiving agency')}${field('requester', 'Requester')}${field('releasePurpose', 'Release purpose (from the written request)')}${field('approver', 'Approved by')}${field('requestRef', 'Request reference')}${field('password', 'Bundle password (12+)', 'type="password"')}<button>Export</button></form>
 <p id="export-result"></p>`),
-  page('page.audit', '/audit', 'Audit log', ['auditor'], () => `
+  page('page.audit', '/audit', 'Audit log', ['auditor'], (c) => `
 <form id="audit-form">${field('purpose', 'Purpose', 'size="30"')}${field('user', 'User')}${field('action', 'Action (or prefix ending in .)')}<label>Outcome<select name="outcome"><option value="">any</option><option>ok</option><option>refused</option><option>error</option><option>not-found</option></select></label>${field('caseNumber', 'Case number')}${field('from', 'From', 'type="datetime-local"')}${field('to', 'To', 'type="datetime-local"')}<button>Show entries</button></form>
 <p id="entry-count"></p>
 <table><thead><tr><th>#</th><th>time</th><th>user</th><th>address</th><th>action</th><th>outcome</th><th>case</th><th>purpose</th><th>terms</th><th>count</th><th>detail</th></tr></thead><tbody id="entries"></tbody></table>
-<h2>Chain verification</h2><form id="verify-form">${field('purpose', 'Purpose')}<button>Verify chain</button></form><p id="verify-result"></p>
+<h2>Chain verification</h2><form id="verify-form">${field('purpose', 'Purpose')}<button>Verify audit chain</button></form><p id="verify-result"></p>
+<form id="chain-form">${field('purpose', 'Purpose')}${field('day', 'Day (UTC)', 'type="date" required')}<label>Camera<select name="camera">${c.con.settings.cameras.map((id) => `<option>${esc(id)}</option>`).join('')}</select></label><button>Verify detection chain</button></form><p id="chain-result"></p>
 <h2>Random sample (P10)</h2><form id="sample-form">${field('purpose', 'Purpose')}${field('seed', 'Seed (blank: random)', 'type="number" min="0"')}${field('count', 'Count', 'type="number" min="1" value="10"')}<button>Draw sample</button></form><pre id="sample-result"></pre>`),
   page('page.admin', '/admin', 'Accounts', ['admin'], () => `
 <table><thead><tr><th>user</th><th>role</th><th>2nd factor</th><th>locked</th><th>disabled</th><th>created by</th><th></th></tr></thead><tbody id="accounts"></tbody></table>

@@ -37,6 +37,19 @@ export const auditorRoutes: readonly RouteDef[] = [
     handler: async (c) => c.con.deps.store.verifyAudit(ctx(c, (c.req.body as { purpose: string }).purpose)),
   },
   {
+    id: 'chain.verify', method: 'POST', url: '/api/chains/verify', access: AUD, data: true, summary: 'Verifies one camera\'s detection hash chain for one day against its signed heads',
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['purpose', 'day', 'camera'],
+        properties: { purpose: PURPOSE, day: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'storage day, UTC' }, camera: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' } },
+      },
+    },
+    handler: async (c) => {
+      const b = c.req.body as { purpose: string; day: string; camera: string };
+      return c.con.deps.store.verifyChain(ctx(c, b.purpose), b.day, b.camera);
+    },
+  },
+  {
     id: 'audit.sample', method: 'POST', url: '/api/audit/sample', access: AUD, data: true, summary: 'Draws the random sample of detection-browsing inquiries (P10); the seed is in the report',
     schema: {
       body: {

@@ -122,7 +122,9 @@ export const authRoutes: readonly RouteDef[] = [
     id: 'session.logout', method: 'POST', url: '/api/logout', access: 'public', summary: 'Signs out',
     handler: async ({ con, req, reply }) => {
       const token = readCookie(req.headers.cookie, COOKIE);
+      const s = con.sessions.peek(token, con.now());
       if (token !== undefined) con.sessions.end(token);
+      if (s) await recordConsole(con, req, s.username, 'session.logout', 'ok');
       return reply.header('set-cookie', CLEAR_COOKIE).send({ ok: true });
     },
   },

@@ -1,4 +1,7 @@
 /** Technician: health snapshot, camera thumbnails, commissioning runs (P13). */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileDurable } from '../../store/key-files.ts';
 import { recordConsole } from '../audit.ts';
 import { ApiError } from '../errors.ts';
 import type { RouteDef } from '../route-table.ts';
@@ -26,7 +29,7 @@ export const technicianRoutes: readonly RouteDef[] = [
     },
   },
   {
-    id: 'commissioning.status', method: 'GET', url: '/api/commissioning', access: TECH, summary: 'The commissioning run in progress (or the last one), pass by pass',
+    id: 'commissioning.status', method: 'GET', url: '/api/commissioning', access: TECH, passive: true, summary: 'The commissioning run in progress (or the last one), pass by pass',
     handler: async ({ con }) => {
       if (con.deps.tamper.consoleLocked()) throw new ApiError('tamper-locked', 'the enclosure tamper switch has locked the console; an admin must clear it');
       return { run: con.commissioning.current() ?? null, cameras: con.settings.cameras };
@@ -60,6 +63,10 @@ export const technicianRoutes: readonly RouteDef[] = [
       const jws = await con.deps.store.signCommissioningReport(report);
       const run = con.commissioning.current();
       if (run) run.report = jws;
+      // Kept on the device as the record of the check (P13); the technician also takes a copy.
+      const dir = join(con.settings.dataDir, 'console', 'commissioning');
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFileDurable(join(dir, `${new Date(report.finishedAt).toISOString().replace(/[:.]/g, '-')}-${report.id}.jws`), jws);
       await recordConsole(con, req, session?.username ?? '(none)', 'commissioning.finish', 'ok', {
         purpose: 'commissioning check (P13)', terms: { cameraId: report.cameraId, testPlate: report.testPlate }, resultCount: report.passes.length,
         detail: `run ${report.id}: ${report.summary.result}, ${report.summary.exactReads}/${report.passesWanted} exact`,

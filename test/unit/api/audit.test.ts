@@ -37,7 +37,7 @@ const dataRoutes = ROUTES.filter((r) => r.data);
 
 it('the data routes are the ones that read or change detections, holds, the audit log or commissioning runs', () => {
   expect(dataRoutes.map((r) => r.id).sort()).toEqual([
-    'audit.read', 'audit.sample', 'audit.verify', 'commissioning.finish', 'commissioning.start',
+    'audit.read', 'audit.sample', 'audit.verify', 'chain.verify', 'commissioning.finish', 'commissioning.start',
     'detection.get', 'detection.image', 'detection.search', 'hold.export', 'hold.list', 'hold.place',
   ]);
 });

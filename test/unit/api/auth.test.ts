@@ -214,3 +214,15 @@ describe('the account file', () => {
     await expect(buildApi(h.settings, { store: h.ts.store, status: { snapshot: () => SNAPSHOT }, tamper: h.tamper, clock: h.clock })).rejects.toThrow(AccountFileError);
   });
 });
+
+it('a page polling on a timer does not keep an unattended session awake', async () => {
+  h = await harness();
+  await account(h, 'tess', 'technician');
+  const cookie = await signIn(h, 'tess');
+  for (let i = 0; i < 40; i++) {
+    h.clock.t += 60_000;
+    const poll = await h.app.inject({ method: 'GET', url: '/api/commissioning', headers: { cookie } });
+    if (i < 30) expect(poll.statusCode).toBe(200);
+    else expect(poll.json<{ code: string }>().code).toBe('session-locked');
+  }
+});

@@ -50,6 +50,7 @@ export const EXAMPLES: Record<string, Example> = {
   'audit.read': () => ({ method: 'GET', url: '/api/audit', query: { purpose: 'quarterly audit', limit: '50' } }),
   'audit.verify': () => ({ method: 'POST', url: '/api/audit/verify', payload: { purpose: 'quarterly audit' } }),
   'audit.sample': () => ({ method: 'POST', url: '/api/audit/sample', payload: { purpose: 'quarterly audit', seed: 42 } }),
+  'chain.verify': () => ({ method: 'POST', url: '/api/chains/verify', payload: { purpose: 'quarterly audit', day: '2026-11-20', camera: 'north' } }),
   'page.root': () => ({ method: 'GET', url: '/' }),
   'page.setup': () => ({ method: 'GET', url: '/setup' }),
   'page.login': () => ({ method: 'GET', url: '/login' }),
@@ -94,5 +95,6 @@ export const BAD: Record<string, BadCase> = {
   'hold.export': { req: (w) => ({ method: 'POST', url: `/api/holds/${w.holdId}/export`, payload: { purpose: 'p', password: 'bundle-password-long-enough', release: { agency: 'A', requester: 'Det. Chen', purpose: 'robbery', approver: 'Lt. Ruiz' } } }), field: 'body.release.agency' },
   'audit.read': { req: () => ({ method: 'GET', url: '/api/audit', query: { purpose: 'audit', outcome: 'fine' } }), field: 'querystring.outcome' },
   'audit.verify': { req: () => ({ method: 'POST', url: '/api/audit/verify', payload: {} }), field: 'body.purpose' },
+  'chain.verify': { req: () => ({ method: 'POST', url: '/api/chains/verify', payload: { purpose: 'audit', day: '20-11-2026', camera: 'north' } }), field: 'body.day' },
   'audit.sample': { req: () => ({ method: 'POST', url: '/api/audit/sample', payload: { purpose: 'audit', seed: -1 } }), field: 'body.seed' },
 };

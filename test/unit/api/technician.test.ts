@@ -1,5 +1,7 @@
 /** Health (n/a where unknown), thumbnails, and a commissioning run ending in a signed report. */
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { compactVerify } from 'jose';
 import sharp from 'sharp';
 import { afterEach, expect, it } from 'vitest';
@@ -71,6 +73,9 @@ it('commissioning: shows each pass of the test plate with pixels and focus, hide
   const verified = await compactVerify(jws, key);
   expect(verified.protectedHeader.typ).toBe('alpr-commissioning-report');
   expect(JSON.parse(Buffer.from(verified.payload).toString('utf8'))).toMatchObject({ type: 'alpr.commissioning-report', testPlate: 'TEST123', device: 'pole-1' });
+  const kept = await readdir(join(h.settings.dataDir, 'console', 'commissioning'));
+  expect(kept).toHaveLength(1);
+  expect(await readFile(join(h.settings.dataDir, 'console', 'commissioning', kept[0]!), 'utf8')).toBe(jws);
   const again = await h.app.inject({ method: 'POST', url: '/api/commissioning/finish', headers: { cookie }, payload: {} });
   expect(again.statusCode).toBe(409);
   const bad = await h.app.inject({ method: 'POST', url: '/api/commissioning', headers: { cookie }, payload: { cameraId: 'east', plate: 'TEST123', passes: 3 } });
