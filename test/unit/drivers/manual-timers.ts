@@ -26,6 +26,14 @@ export class ManualTimers implements Timers {
     return this.pending.size;
   }
 
+  /** Sets the clock to `t` and runs every pending timer then, whatever its delay. */
+  fireAllAt(t: number): void {
+    this.t = t;
+    const due = [...this.pending.values()];
+    this.pending.clear();
+    for (const d of due) d.fn();
+  }
+
   /** Runs every timer due now (advancing the clock by the longest delay among them). */
   fireAll(): void {
     const due = [...this.pending.entries()];
