@@ -4,7 +4,9 @@
  * across restarts), and the certificate serial last seen per device (for `cert-seen`). Writes are
  * synced before the receiver acks, so an acked hit is on disk.
  *
- * Keys: `hit!{hitId}` → StoredHit JSON, `cert!{device}` → serial. Values are versioned (`v`).
+ * Keys: `hit!{hitId}` → StoredHit JSON, `cert!{device}` → serial, `out!{hitId}!{at}` → a
+ * disposition recorded but not yet taken by the broker (re-sent after a restart). Values are
+ * versioned (`v`) where they are records.
  */
 import { Level } from 'level';
 import type { HitMessage } from '../gateway/delivery/hit-message.ts';
@@ -57,6 +59,25 @@ export class HitStore {
     await this.db.put(`hit!${hit.hitId}`, JSON.stringify(hit), SYNC);
   }
 
+  /** Records a disposition on its hit and, in the same batch, the duty to send it. */
+  async putDisposition(hit: StoredHit, record: DispositionRecord): Promise<void> {
+    await this.db.batch([
+      { type: 'put', key: `hit!${hit.hitId}`, value: JSON.stringify(hit) },
+      { type: 'put', key: outKey(hit.hitId, record), value: JSON.stringify({ hitId: hit.hitId, device: hit.device, receivedAt: hit.receivedAt, record }) },
+    ], SYNC);
+  }
+
+  /** Dispositions still to be sent, oldest hit first. */
+  async unsent(): Promise<UnsentDisposition[]> {
+    const out: UnsentDisposition[] = [];
+    for await (const [, value] of this.db.iterator({ gt: 'out!', lt: 'out!\xff' })) out.push(JSON.parse(value) as UnsentDisposition);
+    return out;
+  }
+
+  async markSent(hitId: string, record: DispositionRecord): Promise<void> {
+    await this.db.del(outKey(hitId, record), SYNC);
+  }
+
   async certSerial(device: string): Promise<string | undefined> {
     return this.db.get(`cert!${device}`);
   }
@@ -69,6 +90,15 @@ export class HitStore {
     await this.db.close();
   }
 }
+
+export interface UnsentDisposition {
+  readonly hitId: string;
+  readonly device: string;
+  readonly receivedAt: number;
+  readonly record: DispositionRecord;
+}
+
+const outKey = (hitId: string, record: DispositionRecord): string => `out!${hitId}!${String(record.at).padStart(15, '0')}`;
 
 function parseStored(value: string): StoredHit {
   const hit = JSON.parse(value) as StoredHit;

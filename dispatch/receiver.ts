@@ -19,7 +19,7 @@ import { parsePemBundle, verifyChain } from './chain.ts';
 import { checkCrlsInForce, CrlError, loadCrls, type VerifiedCrl } from './crl.ts';
 import { HitIndex } from './dedupe.ts';
 import { EnvelopeError, openHitEnvelope, type RejectReason } from './envelope.ts';
-import { HitStore, type DispositionRecord, type StoredHit } from './hit-store.ts';
+import { HitStore, type DispositionRecord, type StoredHit, type UnsentDisposition } from './hit-store.ts';
 import { LatencyWindow } from './latency.ts';
 import { CMD_RESULT_TYP, createDispatchSigner, DISPOSITIONS, type Disposition, type DispatchSigner } from './signer.ts';
 
@@ -153,6 +153,7 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
   private readonly now: () => number;
   private crlCache: { pem: string; crls: VerifiedCrl[] } | undefined;
   private stopped = false;
+  private disposing: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ReceiverOptions, private readonly parts: Parts) {
     super();
@@ -196,6 +197,9 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
     const refused = granted.filter((g) => g.qos > 2);
     if (refused.length) throw new ReceiverError(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
     this.log.info({ subscriptions: subs }, 'dispatch receiver subscribed');
+    const unsent = await this.parts.store.unsent();
+    if (unsent.length) this.log.info({ count: unsent.length }, 'sending dispositions recorded before the restart');
+    for (const d of unsent) this.track(this.sendDisposition(d));
   }
 
   private track(p: Promise<void>): void {
@@ -384,18 +388,35 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
     if (!DISPOSITIONS.includes(disposition)) throw new ReceiverError(`disposition ${JSON.stringify(disposition)}: expected one of ${DISPOSITIONS.join(', ')}`);
     if (typeof reason !== 'string' || reason.trim() === '') throw new ReceiverError('a disposition needs a reason');
     if (typeof by !== 'string' || by.trim() === '') throw new ReceiverError('a disposition needs the dispatcher who made it');
+    // One disposition at a time, so two dispatchers cannot both move the same hit on from one state.
+    const turn = this.disposing.then(() => this.disposeNow(hitId, disposition, reason, by));
+    this.disposing = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async disposeNow(hitId: string, disposition: Disposition, reason: string, by: string): Promise<void> {
     const hit = this.recent.get(hitId) ?? (await this.parts.store.get(hitId));
     if (!hit) throw new ReceiverError(`no hit ${hitId}`);
     const last = hit.dispositions.at(-1)?.disposition;
     if (last === 'misread' || last === 'confirmed') throw new ReceiverError(`hit ${hitId} is already ${last}`);
     const record: DispositionRecord = { disposition, reason: reason.trim(), by: by.trim(), at: this.now() };
     const updated: StoredHit = { ...hit, dispositions: [...hit.dispositions, record] };
-    // Recorded before it is sent: a crash in between re-sends it with the next duplicate's ack.
-    await this.parts.store.put(updated);
+    // Recorded with the duty to send it, in one batch: if the broker is away or the process dies
+    // before the broker takes the ack, it is sent on reconnect or after the restart.
+    await this.parts.store.putDisposition(updated, record);
     this.remember(updated);
-    await this.ack(hit.device, hitId, hit.receivedAt, record);
     this.log.info({ hitId, device: hit.device, disposition, by: record.by }, 'hit disposed');
     this.emit('disposition', { ...record, hitId, device: hit.device });
+    this.track(this.sendDisposition({ hitId, device: hit.device, receivedAt: hit.receivedAt, record }));
+  }
+
+  private async sendDisposition(d: UnsentDisposition): Promise<void> {
+    try {
+      await this.ack(d.device, d.hitId, d.receivedAt, d.record);
+      await this.parts.store.markSent(d.hitId, d.record);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, hitId: d.hitId }, 'disposition not sent yet; sent again after a restart');
+    }
   }
 
   async sendCommand(device: string, name: string, args: unknown, ttlMs = 60_000): Promise<void> {
@@ -424,10 +445,17 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
     this.stopped = true;
     const client = this.client;
     client?.removeAllListeners('message');
-    // Let messages in hand finish (store + ack) before the link and the database close.
-    await Promise.allSettled([...this.pending]);
+    // Let messages in hand finish (store + ack) before the link and the database close, but not
+    // forever: with the broker away an ack waits in mqtt.js's queue. What is cut short is safe:
+    // an unacked hit is re-sent by its device, an unsent disposition is in the store.
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      Promise.allSettled([...this.pending]).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 5_000))),
+    ]);
+    clearTimeout(timer);
     this.client = undefined;
-    await client?.endAsync();
+    await client?.endAsync(!settled);
     await this.parts.store.close();
   }
 }

@@ -94,6 +94,18 @@ describe('dispatch receiver over mosquitto with mutual TLS', () => {
 
   const acksFor = (hitId: string): Ack[] => acks.filter((a) => a.payload['hitId'] === hitId);
 
+  /** The test plays every device over one connection (pole-1's certificate) and listens for acks and commands. */
+  async function connectDevice(): Promise<void> {
+    device = await mqtt.connectAsync(broker.url, { protocolVersion: 5, ca: pki.caCertPem, cert: pole1.certPem, key: pole1.keyPem, clientId: 'test-devices' });
+    const anchors = [new X509Certificate(pki.caCertPem)];
+    device.on('message', (topic, payload) => {
+      if (topic.endsWith('/acks')) {
+        void verifySigned(payload.toString(), ACK_TYP, anchors, 'dispatch', Date.now()).then((p) => acks.push({ topic, payload: p as Record<string, unknown> }));
+      } else if (topic.includes('/cmd/')) commands.push({ topic, jws: payload.toString() });
+    });
+    await device.subscribeAsync([`alpr/v1/${AGENCY}/+/acks`, `alpr/v1/${AGENCY}/+/cmd/#`], { qos: 1 });
+  }
+
   beforeAll(async () => {
     pki = await createTestPki('Test Agency CA');
     otherPki = await createTestPki('Other Agency CA');
@@ -113,15 +125,7 @@ describe('dispatch receiver over mosquitto with mutual TLS', () => {
       tls: { cafile: pki.caCertFile, certfile: certs.broker.certFile, keyfile: certs.broker.keyFile },
       extraConfig: ['use_identity_as_username true'],
     });
-    // The test plays every device over one connection (pole-1's certificate) and listens for acks and commands.
-    device = await mqtt.connectAsync(broker.url, { protocolVersion: 5, ca: pki.caCertPem, cert: pole1.certPem, key: pole1.keyPem, clientId: 'test-devices' });
-    const anchors = [new X509Certificate(pki.caCertPem)];
-    device.on('message', (topic, payload) => {
-      if (topic.endsWith('/acks')) {
-        void verifySigned(payload.toString(), ACK_TYP, anchors, 'dispatch', Date.now()).then((p) => acks.push({ topic, payload: p as Record<string, unknown> }));
-      } else if (topic.includes('/cmd/')) commands.push({ topic, jws: payload.toString() });
-    });
-    await device.subscribeAsync([`alpr/v1/${AGENCY}/+/acks`, `alpr/v1/${AGENCY}/+/cmd/#`], { qos: 1 });
+    await connectDevice();
   }, 60_000);
 
   afterAll(async () => {
@@ -312,4 +316,30 @@ describe('dispatch receiver over mosquitto with mutual TLS', () => {
     expect((await none).detail).toMatch(/no CRL/);
     expect(acksFor(msg.hitId)).toEqual([]);
   }, 60_000);
+
+  it('keeps a disposition made while the broker is away and sends it after a restart', async () => {
+    for (const r of [...receivers]) await stopReceiver(r);
+    const dir = join(dataDir, 'outage');
+    const first = await receiver({ dataDir: dir });
+    const msg = makeHit('pole-1', AGENCY, Date.now());
+    const got = next<{ hitId: string }>(first, 'hit', (h) => h.hitId === msg.hitId);
+    await device.publishAsync(`alpr/v1/${AGENCY}/pole-1/hits`, await seal(msg, pole1, certs.encryption), { qos: 1 });
+    await got;
+    await until(() => acksFor(msg.hitId).length === 1, 'the receipt ack');
+
+    await device.endAsync();
+    await broker.stop();
+    await first.dispose(msg.hitId, 'confirmed', 'entering agency confirms: vehicle still stolen', 'op-9');
+    await stopReceiver(first); // the ack never reached a broker
+
+    broker = await startMosquitto({
+      tls: { cafile: pki.caCertFile, certfile: certs.broker.certFile, keyfile: certs.broker.keyFile },
+      extraConfig: ['use_identity_as_username true'],
+    });
+    await connectDevice();
+    const second = await receiver({ dataDir: dir });
+    expect(second.get(msg.hitId)?.dispositions.map((d) => d.disposition)).toEqual(['confirmed']);
+    await until(() => acksFor(msg.hitId).some((a) => a.payload['disposition'] === 'confirmed'), 'the disposition after the restart');
+    expect(acksFor(msg.hitId).find((a) => a.payload['disposition'])?.payload).toMatchObject({ disposition: 'confirmed', by: 'op-9' });
+  }, 90_000);
 });
