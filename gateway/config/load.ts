@@ -62,6 +62,28 @@ const location: Coerce = (raw, name) => {
   return { lat: nums[0], lon: nums[1], ...(nums.length === 3 ? { accuracyM: nums[2] } : {}) };
 };
 
+/** A JSON object (a hardware device's whole section: line, options). */
+const json: Coerce = (raw, name) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError([`${name}: not valid JSON (${(err as Error).message})`]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError([`${name}: expected a JSON object`]);
+  return parsed;
+};
+
+/** `ALPR_HARDWARE_POSITION`: `latitude,longitude` in degrees. */
+const position: Coerce = (raw, name) => {
+  const parts = raw.split(',').map((p) => p.trim());
+  const nums = parts.map(Number);
+  if (parts.length !== 2 || parts.some((p) => p === '') || nums.some((n) => !Number.isFinite(n))) {
+    throw new ConfigError([`${name}: expected "latitude,longitude", got ${JSON.stringify(raw)}`]);
+  }
+  return { latitude: nums[0], longitude: nums[1] };
+};
+
 /** Every environment variable the gateway reads, the config path it sets and its coercion. */
 export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: Coerce]>> = {
   ALPR_DEVICE_ID: ['device.id', str],
@@ -122,6 +144,17 @@ export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: C
   ALPR_CERT_SEEN_TIMEOUT_MS: ['provisioning.certSeenTimeoutMs', int],
   ALPR_CERT_ALARM_DAYS: ['provisioning.alarmDays', (raw, name) => (list(raw, name) as string[]).map((d) => int(d, name))],
   ALPR_REQUIRE_FIPS: ['security.requireFips', bool],
+  ALPR_HARDWARE_GPIO_BACKEND: ['hardware.gpio.backend', str],
+  ALPR_HARDWARE_GPIO_SIMULATE_IF_ABSENT: ['hardware.gpio.simulateIfAbsent', bool],
+  ALPR_HARDWARE_GPIO_SYSFS_ROOT: ['hardware.gpio.sysfsRoot', str],
+  ALPR_HARDWARE_GPIO_DEBOUNCE_MS: ['hardware.gpio.debounceMs', int],
+  ALPR_HARDWARE_POSITION: ['hardware.position', position],
+  ALPR_HARDWARE_ILLUMINATOR: ['hardware.illuminator', json],
+  ALPR_HARDWARE_TAMPER: ['hardware.tamper', json],
+  ALPR_HARDWARE_STATUS_LED: ['hardware.statusLed', json],
+  ALPR_HARDWARE_TRIGGER: ['hardware.trigger', json],
+  ALPR_HARDWARE_GPS: ['hardware.gps', json],
+  ALPR_HARDWARE_RADAR: ['hardware.radar', json],
   ALPR_STATUS_INTERVAL_MS: ['statusIntervalMs', int],
   ALPR_OTA_ENABLED: ['ota.enabled', bool],
   ALPR_OTA_REPOSITORY_URL: ['ota.repositoryUrl', str],

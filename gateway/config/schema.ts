@@ -36,6 +36,101 @@ export const cameraSchema = z.strictObject({
   idleEvery: z.number().int().min(1).max(100).default(4),
 });
 
+/** A GPIO line by its chip's label and the offset on it (drivers/gpio resolves the sysfs number at boot). */
+const gpioLineSchema = z.strictObject({
+  /** e.g. pinctrl-bcm2711 (Pi 4), pinctrl-rp1 (Pi 5). */
+  chip: z.string().min(1).max(64),
+  offset: z.number().int().min(0).max(1023),
+  activeLow: z.boolean().default(false),
+});
+
+const serialPortSchema = z.strictObject({
+  /** Prefer /dev/serial/by-id/…: the name survives a replug into another USB port. */
+  path: z.string().min(1),
+  baudRate: z.number().int().min(300).max(921_600).default(9600),
+  backend: z.enum(['serialport', 'simulated']).default('serialport'),
+});
+
+const speedUnit = z.enum(['km/h', 'mph', 'knots', 'm/s']);
+
+/**
+ * The pole's hardware (drivers/, issue 10). Every device is optional: absent means not fitted,
+ * and the default is a pole with none. GPIO on a machine without sysfs GPIO is a boot error
+ * unless gpio.backend is "simulated" or gpio.simulateIfAbsent is true (both warn).
+ */
+export const hardwareSchema = z.strictObject({
+  gpio: z.strictObject({
+    backend: z.enum(['sysfs', 'simulated']).default('sysfs'),
+    sysfsRoot: z.string().min(1).default('/sys'),
+    simulateIfAbsent: z.boolean().default(false),
+    debounceMs: z.number().int().min(0).max(1_000).default(30),
+  }).prefault({}),
+  /** The site, for the illuminator's sun times; default: the GPS receiver's fix. */
+  position: z.strictObject({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) }).optional(),
+  illuminator: z.strictObject({
+    line: gpioLineSchema,
+    control: z.enum(['schedule', 'brightness']).default('schedule'),
+    /** Sun altitude at which it is dark: a name, or degrees (negative: below the horizon). */
+    darkAt: z.union([z.enum(['sunset', 'civil', 'nautical']), z.number().min(-18).max(10)]).default('civil'),
+    brightness: z.strictObject({
+      onBelow: z.number().min(0).max(255).default(40),
+      offAbove: z.number().min(0).max(255).default(90),
+      holdSeconds: z.number().int().min(0).max(3_600).default(120),
+      staleSeconds: z.number().int().min(1).max(3_600).default(300),
+    }).refine((b) => b.offAbove > b.onBelow, { message: 'must be above onBelow (the lamp brightens the picture it is judged by)', path: ['offAbove'] }).prefault({}),
+  }).optional(),
+  tamper: z.strictObject({
+    /** Logical true = enclosure open (set activeLow for a switch that closes to ground when shut). */
+    line: gpioLineSchema,
+    /** An opening outside an announced maintenance window: raise an alarm, or also lock the console until an administrator clears it. */
+    policy: z.enum(['alarm', 'lock-console']).default('alarm'),
+    /** Planned visits; more are announced by the maintenance-window command. */
+    maintenance: z.array(z.strictObject({
+      from: z.iso.datetime({ offset: true }),
+      to: z.iso.datetime({ offset: true }),
+      by: z.string().min(1).max(100),
+      reason: z.string().min(1).max(200),
+    })).max(20).default([]),
+  }).optional(),
+  statusLed: z.strictObject({ line: gpioLineSchema }).optional(),
+  /** Inductive loop or radar presence output: logical true = vehicle present. */
+  trigger: z.strictObject({
+    line: gpioLineSchema,
+    /** Cameras it covers; default all. */
+    cameras: z.array(id).min(1).optional(),
+    holdMs: z.number().int().min(0).max(60_000).default(1_000),
+    stuckAfterSeconds: z.number().int().min(5).max(3_600).default(120),
+  }).optional(),
+  gps: z.strictObject({
+    serial: serialPortSchema,
+    /** Feed the trusted clock from GPS time. */
+    feedClock: z.boolean().default(true),
+  }).optional(),
+  radar: z.strictObject({
+    serial: serialPortSchema,
+    /** A built-in line format (drivers/radar/formats.ts) or a custom one. */
+    format: z.union([
+      z.enum(['icoms-1', 'icoms-2', 'signed', 'digits']),
+      z.strictObject({ pattern: z.string().min(1).max(200), unit: speedUnit.optional(), units: z.record(z.string(), speedUnit).optional(), directions: z.record(z.string(), z.enum(['approaching', 'receding', 'unknown'])).optional() }),
+    ]).default('icoms-1'),
+    /** For formats whose lines carry no unit. */
+    unit: speedUnit.optional(),
+    /** Readings this long before and after a pass still belong to it. */
+    slackMs: z.number().int().min(0).max(10_000).default(1_500),
+  }).optional(),
+}).superRefine((h, ctx) => {
+  // Two devices on one line would fight over it (sysfs refuses the second export anyway).
+  const seen = new Map<string, string>();
+  for (const name of ['illuminator', 'tamper', 'statusLed', 'trigger'] as const) {
+    const line = h[name]?.line;
+    if (!line) continue;
+    const key = `${line.chip}:${line.offset}`;
+    const other = seen.get(key);
+    if (other) ctx.addIssue({ code: 'custom', message: `GPIO line ${key} is already hardware.${other}.line`, path: [name, 'line'] });
+    seen.set(key, name);
+  }
+});
+
 export const configSchema = z.strictObject({
   device: z.strictObject({
     id,
@@ -182,6 +277,7 @@ export const configSchema = z.strictObject({
     message: 'repositoryUrl and trustedRoot are required when OTA is enabled',
     path: ['repositoryUrl'],
   }).optional(),
+  hardware: hardwareSchema.prefault({}),
   /** How often the retained status (cameras, counters, hot list) is republished. */
   statusIntervalMs: z.number().int().min(1_000).max(3_600_000).default(30_000),
   log: z.strictObject({
@@ -191,5 +287,6 @@ export const configSchema = z.strictObject({
 
 export type GatewayConfig = z.infer<typeof configSchema>;
 export type CameraConfig = z.infer<typeof cameraSchema>;
+export type HardwareConfig = z.infer<typeof hardwareSchema>;
 /** What a config file or the environment may hold: everything optional until merged. */
 export type ConfigInput = z.input<typeof configSchema>;
