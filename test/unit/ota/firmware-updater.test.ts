@@ -8,6 +8,7 @@ import { packBundle } from '../../../ota/bundle.ts';
 import { OtaError } from '../../../ota/errors.ts';
 import { FirmwareUpdater, type HealthChecks } from '../../../ota/firmware/updater.ts';
 import type { JournalTarget } from '../../../ota/firmware/journal.ts';
+import { chooseLaunch } from '../../../ota/firmware/launcher.ts';
 import { hashFile } from '../../../ota/release/repository.ts';
 import { ProgressTracker } from '../../../ota/progress.ts';
 import { makeFirmwareBundle, runningVersion } from '../../helpers/ota-firmware.ts';
@@ -155,5 +156,18 @@ describe('firmware updater', () => {
     expect(out.reason).toMatch(/model-pack bundle, not firmware/);
     expect(r.fetches).toBe(1);
     expect(await runningVersion(r.dataDir)).toBe('1.0.0');
+  });
+});
+
+describe('launcher', () => {
+  it('starts the pointer slot when complete, the factory image when the slot is torn', async () => {
+    const r = await rig();
+    const factory = { dir: '/app', version: '1.0.0' };
+    expect(await chooseLaunch(r.dataDir, factory)).toEqual({ dir: '/app', version: '1.0.0', slot: 'factory' });
+    await r.updater.update(target);
+    const choice = await chooseLaunch(r.dataDir, factory);
+    expect(choice).toMatchObject({ slot: 'a', version: '2.0.0' });
+    await writeFile(path.join(choice.dir, 'app', 'main.js'), 'corrupted');
+    expect(await chooseLaunch(r.dataDir, factory)).toMatchObject({ slot: 'factory', fallback: expect.stringMatching(/slot a is incomplete/) });
   });
 });
