@@ -17,7 +17,12 @@ import { EstClient, EstError } from '../../provisioning/est/client.ts';
 import { startEstServer, type RunningEstServer } from '../../provisioning/est/server.ts';
 import { IdentityStore } from '../../provisioning/identity.ts';
 import { certsOnly } from '../../provisioning/pkcs7.ts';
-import { isRevoked, serialHex } from '../../provisioning/x509.ts';
+import { isRevoked, privateKeyPem, serialHex } from '../../provisioning/x509.ts';
+import { createDemoPki } from '../../provisioning/demo-pki.ts';
+import { ProvisioningService } from '../../provisioning/service.ts';
+import { FipsError } from '../../provisioning/fips.ts';
+import { parseConfig } from '../../gateway/config/load.ts';
+import type { GatewayEvent } from '../../gateway/events.ts';
 
 const device = { deviceId: 'pole-17', agency: 'metro-pd', site: 'Main St & 5th' };
 let root: string;
@@ -188,5 +193,84 @@ describe('EST enrolment over TLS', () => {
     const crl = await readFile(ca.file('crl'), 'utf8');
     expect(crl.match(/BEGIN X509 CRL/g)).toHaveLength(2);
     expect(isRevoked(renewal.chain[0]!, crl, [newRoot, oldRoot])).toBe(false);
+  });
+});
+
+describe('ProvisioningService.boot', () => {
+  const silent = pino({ level: 'silent' });
+  const config = (dataDir: string, provisioning: Record<string, unknown>, security: Record<string, unknown> = {}) => parseConfig({
+    device: { id: 'pole-17', agency: 'metro-pd', site: 'Main St & 5th' }, dataDir, cameras: [{ id: 'c', url: 'u' }], hotlist: { path: 'p' }, mqtt: { url: 'mqtts://b' },
+    provisioning, security,
+  });
+  const service = (c: ReturnType<typeof config>, events: GatewayEvent[], fips = 0) => new ProvisioningService(c, {
+    events: { emit: (e) => events.push(e) }, log: silent, now: Date.now, timers: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) }, fipsMode: () => fips,
+  });
+
+  it('refuses to start without FIPS mode when required', async () => {
+    await expect(service(config(join(root, 'fips'), {}, { requireFips: true }), []).boot()).rejects.toBeInstanceOf(FipsError);
+    await expect(service(config(join(root, 'fips'), {}, { requireFips: true }), [], 1).boot()).resolves.toMatchObject({ certificate: { state: 'unprovisioned' } });
+  });
+
+  it('first boot: makes the key, enrols with the token from config, says what it got; without a token it says what to do', async () => {
+    const bare = await service(config(join(root, 'boot-none'), { estUrl: server.url, estCa: caPem.replace(/\n/g, '\\n') }), []).boot();
+    expect(bare).toMatchObject({ certificate: { state: 'unprovisioned' }, problem: expect.stringContaining('ALPR_ENROLMENT_TOKEN') });
+
+    const events: GatewayEvent[] = [];
+    const token = await ca.issueToken('pole-17');
+    // the CA is in a rotation's overlap (test above): the bootstrap anchors are both roots
+    const bundle = join(root, 'bootstrap-bundle.pem');
+    await import('node:fs/promises').then(async (fs) => fs.writeFile(bundle, (await ca.caCertificates()).map((c) => c.toString()).join('')));
+    const s = service(config(join(root, 'boot'), { estUrl: server.url, estCa: bundle, enrolmentToken: token }), events);
+    const out = await s.boot();
+    expect(out.problem).toBeUndefined();
+    expect(out.enrolled?.serial).toMatch(/^[0-9A-F]{32}$/);
+    expect(s.certificate()).toMatchObject({ state: 'valid', serial: out.enrolled?.serial });
+    expect(events.map((e) => e.type)).toEqual(['cert-enrolled']);
+    // the next boot leaves a valid certificate alone (the spent token is not tried again)
+    expect((await s.boot()).enrolled).toBeUndefined();
+  });
+
+  it('an expired certificate is a clear state; a new token brings the device back with a new key', async () => {
+    const dataDir = join(root, 'expired');
+    const past = new CertificateAuthority(ca.dir, () => Date.now() - 200 * 86_400_000);
+    const old = await past.issueDirect({ commonName: 'pole-17', extendedKeyUsage: ['clientAuth'], days: 90 });
+    const store = new IdentityStore(dataDir);
+    await store.ensureKey();
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(store.path('key'), privateKeyPem(old.key), { mode: 0o600 });
+    await writeFile(store.path('cert'), old.chain[0]!.toString());
+    await store.writeCaBundle(await ca.caCertificates());
+
+    const events: GatewayEvent[] = [];
+    const spent = await service(config(dataDir, { estUrl: server.url, estCa: ca.file('cert'), enrolmentToken: 'spent-token-000' }), events).boot();
+    expect(spent.certificate).toMatchObject({ state: 'expired', action: expect.stringContaining('new enrolment token') });
+    expect(spent.problem).toMatch(/enrolment failed: .*token not recognised/);
+    expect(serialHex((await store.read())!.leaf)).toBe(serialHex(old.chain[0]!));
+
+    const back = await service(config(dataDir, { estUrl: server.url, estCa: ca.file('cert'), enrolmentToken: await ca.issueToken('pole-17') }), events).boot();
+    expect(back.certificate.state).toBe('valid');
+    const now = (await store.read())!;
+    expect(now.key.export({ type: 'pkcs8', format: 'der' })).not.toEqual(old.key.export({ type: 'pkcs8', format: 'der' }));
+    expect(events.map((e) => e.type)).toEqual(['cert-enrolment-failed', 'cert-enrolled']);
+  });
+});
+
+describe('createDemoPki', () => {
+  it('makes a CA, broker, dispatch and device certificates that openssl verifies, and installs a device identity', async () => {
+    const pki = await createDemoPki(join(root, 'demo-pki'), { agency: 'demo-pd', devices: ['pole-1', 'pole-2'] });
+    for (const pair of [pki.broker, pki.dispatch, pki.devices['pole-1']!, pki.devices['pole-2']!]) {
+      expect(execFileSync('/usr/bin/openssl', ['verify', '-CAfile', pki.caBundle, pair.cert], { encoding: 'utf8' })).toContain(': OK');
+      expect((await stat(pair.key)).mode & 0o777).toBe(0o600);
+    }
+    expect(execFileSync('/usr/bin/openssl', ['x509', '-in', pki.broker.cert, '-noout', '-ext', 'subjectAltName'], { encoding: 'utf8' })).toMatch(/DNS:localhost, IP Address:127.0.0.1/);
+    const dataDir = join(root, 'demo-device');
+    await pki.installDevice('pole-1', dataDir);
+    const id = (await new IdentityStore(dataDir).read())!;
+    expect(serialHex(id.leaf)).toBe(pki.devices['pole-1']!.serial);
+    await expect(pki.installDevice('pole-9', dataDir)).rejects.toThrow(/no device pole-9/);
+    await pki.authority.revoke('pole-2', 'keyCompromise');
+    const crl = await readFile(pki.authority.file('crl'), 'utf8');
+    expect(isRevoked(await readFile(pki.devices['pole-2']!.cert, 'utf8'), crl)).toBe(true);
+    expect(isRevoked(id.leaf, crl)).toBe(false);
   });
 });
