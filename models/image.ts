@@ -7,6 +7,10 @@ import { InvalidImageError } from './errors.ts';
 import { homography, type Quad } from './geometry.ts';
 import type { RgbImage } from './types.ts';
 
+// Every image here is encoded once from raw pixels: libvips's operation cache (50 MB by default)
+// would only hold memory a pole unit needs elsewhere.
+sharp.cache(false);
+
 /** Largest side accepted by default: 8K frames pass, a 16k×16k mistake does not. */
 export const DEFAULT_MAX_IMAGE_SIDE = 8192;
 
