@@ -43,8 +43,8 @@ export interface BuiltApi {
   readonly state: ConsoleState;
   /** The pipeline's tee for commissioning: offer every stored detection here. */
   observeDetection(detection: Detection, images: DetectionImages): Promise<void>;
-  /** Whether an upgrade request may watch live video (signed in as technician or admin, same origin). */
-  canWatch(req: IncomingMessage): boolean;
+  /** The session of an upgrade request that may watch live video (technician or admin, same origin). */
+  watcher(req: IncomingMessage): Session | undefined;
 }
 
 export interface BuildOptions {
@@ -115,18 +115,18 @@ export async function buildApi(settings: ApiSettings, deps: ApiDeps, options: Bu
     });
   }
 
-  const canWatch = (req: IncomingMessage): boolean => {
+  const watcher = (req: IncomingMessage): Session | undefined => {
     const origin = req.headers.origin;
     // A page on another site cannot open the stream with this console's cookie.
-    if (origin !== undefined && new URL(origin).host !== req.headers.host) return false;
+    if (origin !== undefined && new URL(origin).host !== req.headers.host) return undefined;
     try {
       const s = state.sessions.use(readCookie(req.headers.cookie, COOKIE), now());
-      return s.role === 'technician' || s.role === 'admin';
+      return s.role === 'technician' || s.role === 'admin' ? s : undefined;
     } catch {
-      return false; // not signed in, or locked: refused with 401 by the relay
+      return undefined; // not signed in, or locked: refused with 401 by the relay
     }
   };
-  return { app, state, observeDetection: (d, images) => state.commissioning.observe(d, images), canWatch };
+  return { app, state, observeDetection: (d, images) => state.commissioning.observe(d, images), watcher };
 }
 
 function deny(reply: FastifyReply, state: ConsoleState, session: Session, status: number, text: string): FastifyReply {
@@ -191,7 +191,15 @@ export async function startConsole(settings: ApiSettings, deps: ApiDeps): Promis
   const built = await buildApi(settings, deps, { tls });
   const { liveView } = deps;
   // fastify's https server is a tls.Server: it emits 'upgrade' exactly as an http.Server does.
-  const live = liveView ? attachLiveView(built.app.server as unknown as Server, { relay: liveView, authorize: (req) => built.canWatch(req) }) : undefined;
+  const live = liveView ? attachLiveView(built.app.server as unknown as Server, {
+    relay: liveView,
+    authorize: async (req, cameraId) => {
+      const s = built.watcher(req);
+      // Watching is recorded like any other use of the equipment: who, from where, which camera.
+      if (s) await deps.store.recordEvent({ user: s.username, source: req.socket.remoteAddress ?? 'unknown', action: 'live.view', outcome: 'ok', terms: { cameraId } });
+      return s !== undefined;
+    },
+  }) : undefined;
   await built.app.listen({ host: settings.api.host, port: settings.api.port });
   const address = built.app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : settings.api.port;

@@ -147,5 +147,7 @@ describe('live view behind the console login', () => {
     });
     ws.close();
     expect(bytes).toBeGreaterThan(16 * 1024);
+    const audit = await ts.store.readAudit({ user: 'test', source: 'test', purpose: 'check live view is recorded' }, { action: 'live.view' });
+    expect(audit.entries.map((e) => [e.user, e.source, e.terms])).toEqual([['tess', '127.0.0.1', { cameraId: 'north' }]]);
   });
 });

@@ -44,7 +44,9 @@ export const authRoutes: readonly RouteDef[] = [
       try {
         account = await con.accounts.checkPassword(username, password, con.now());
       } catch (err) {
-        if (err instanceof ApiError) await recordConsole(con, req, username, 'session.login', 'refused', { detail: err.message });
+        // An unknown name is not written out: people type their password into the name field.
+        const known = con.accounts.get(username) !== undefined;
+        if (err instanceof ApiError) await recordConsole(con, req, known ? username : '(unknown user)', 'session.login', 'refused', { detail: err.message });
         throw err;
       }
       const s = con.sessions.create(account.username, account.role, req.ip, con.now());

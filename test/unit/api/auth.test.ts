@@ -226,3 +226,13 @@ it('a page polling on a timer does not keep an unattended session awake', async 
     else expect(poll.json<{ code: string }>().code).toBe('session-locked');
   }
 });
+
+it('a refused sign-in under an unknown name is recorded without the typed name (it may be a password)', async () => {
+  h = await harness();
+  await account(h, 'ivy', 'investigator');
+  await login(h, 'violet-harbour-typed-in-name-field', 'x');
+  await login(h, 'ivy', 'wrong-password-here');
+  const page = await h.ts.store.readAudit({ user: 'test', source: 'test', purpose: 'check sign-in records' }, { action: 'session.login' });
+  expect(page.entries.map((e) => [e.user, e.outcome])).toEqual([['ivy', 'refused'], ['(unknown user)', 'refused']]);
+  expect(JSON.stringify(page.entries)).not.toContain('violet-harbour-typed');
+});
