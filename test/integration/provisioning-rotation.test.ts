@@ -1,0 +1,158 @@
+/**
+ * Rotation without loss, on real parts: the reference CA and EST server, mosquitto with mutual
+ * TLS, the real dispatch receiver (which sends cert-seen when a device's status shows a new
+ * serial), and the device's delivery stack. 20 rekeying rotations run back to back while hits
+ * are queued at 5 per second; every hit must reach dispatch, and the last ones must be signed
+ * with the certificate the last rotation committed. Then a rotation that dispatch never confirms
+ * rolls back to the certificate in use.
+ */
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReceiver, type Receiver } from '../../dispatch/receiver.ts';
+import { configSchema } from '../../gateway/config/schema.ts';
+import { CertSeenWaiter, registerProvisioningCommands } from '../../provisioning/commands.ts';
+import { createDemoPki, type DemoPki } from '../../provisioning/demo-pki.ts';
+import { enrol, requestRenewal, type EnrolDeps } from '../../provisioning/enrol.ts';
+import { EstClient } from '../../provisioning/est/client.ts';
+import { startEstServer, type RunningEstServer } from '../../provisioning/est/server.ts';
+import { IdentityStore } from '../../provisioning/identity.ts';
+import { CertificateRotator } from '../../provisioning/rotation.ts';
+import { serialHex } from '../../provisioning/x509.ts';
+import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
+import { startDevice, testHit, type TestDevice } from './delivery-device.ts';
+import { hitId, until } from './delivery-fixture.ts';
+
+const log = pino({ level: 'silent' });
+const AGENCY = 'test-pd';
+const DEVICE = 'pole-r1';
+const ROTATIONS = Number(process.env.ALPR_ROTATIONS ?? 20);
+
+let root: string;
+let pki: DemoPki;
+let est: RunningEstServer;
+let broker: Mosquitto;
+let receiver: Receiver;
+let device: TestDevice;
+let identity: IdentityStore;
+let rotator: CertificateRotator;
+let estDeps: EnrolDeps;
+const events: { type: string; [k: string]: unknown }[] = [];
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'rotation-'));
+  pki = await createDemoPki(join(root, 'pki'), { agency: AGENCY });
+  // mosquitto started as root drops to its own user: give it copies it can read (test only)
+  await chmod(root, 0o755);
+  const brokerDir = join(root, 'broker');
+  await mkdir(brokerDir, { mode: 0o755 });
+  for (const [from, to] of [[pki.caBundle, 'ca.pem'], [pki.broker.cert, 'broker.crt'], [pki.broker.key, 'broker.key']] as const) {
+    await copyFile(from, join(brokerDir, to));
+    await chmod(join(brokerDir, to), 0o644);
+  }
+  broker = await startMosquitto({
+    tls: { cafile: join(brokerDir, 'ca.pem'), certfile: join(brokerDir, 'broker.crt'), keyfile: join(brokerDir, 'broker.key') },
+    extraConfig: ['use_identity_as_username true', 'max_inflight_messages 100', 'max_queued_messages 10000'],
+  });
+  est = await startEstServer({ ca: pki.authority, log });
+  const caPem = await readFile(pki.caBundle, 'utf8');
+  const dispatchKey = await readFile(pki.dispatch.key, 'utf8');
+  const dispatchCert = await readFile(pki.dispatch.cert, 'utf8');
+  receiver = await startReceiver({
+    url: broker.url, tls: { ca: caPem, cert: dispatchCert, key: dispatchKey }, agency: AGENCY, trustAnchorsPem: caPem,
+    decryptionKeyPem: dispatchKey, decryptionCertPem: dispatchCert, signingKeyPem: dispatchKey, signingChainPem: dispatchCert,
+    dataDir: join(root, 'receiver'), log,
+  });
+
+  // the device enrols over EST with a one-time token, as at first boot
+  const dataDir = join(root, 'device');
+  identity = new IdentityStore(dataDir);
+  estDeps = { identity, est: new EstClient({ url: est.url, trust: caPem }), device: { deviceId: DEVICE, agency: AGENCY, site: 'Test Site' }, now: Date.now };
+  await enrol(estDeps, await pki.authority.issueToken(DEVICE));
+  await copyFile(pki.dispatch.cert, join(identity.dir, 'dispatch-encryption.crt.pem'));
+
+  device = await startDevice({
+    dataDir,
+    device: { id: DEVICE, agency: AGENCY, site: 'Test Site', firmwareVersion: '0.1.0' },
+    mqtt: configSchema.shape.mqtt.parse({ url: broker.url, reconnectInitialMs: 200, reconnectMaxMs: 1_000, connectTimeoutMs: 10_000, keepaliveS: 5 }),
+    delivery: configSchema.shape.delivery.parse({ ackTimeoutMs: 3_000, maxBackoffMs: 5_000 }),
+  }, log);
+  await device.link.waitConnected(AbortSignal.timeout(20_000));
+
+  const waiter = new CertSeenWaiter({ setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) });
+  rotator = new CertificateRotator({
+    identity,
+    renew: async (opts) => requestRenewal({ ...estDeps, est: new EstClient({ url: est.url, trust: await readFile(identity.path('ca'), 'utf8') }) }, opts),
+    link: { reconnect: () => device.service.reconnect(), waitForCertSeen: (serial, ms) => waiter.waitForCertSeen(serial, ms) },
+    events: { emit: (e) => events.push(e) },
+    log, now: Date.now, certSeenTimeoutMs: 20_000,
+  });
+  registerProvisioningCommands(device.service.commands, { waiter, rotate: (rekey) => rotator.rotate({ rekey, reason: 'command' }), defaultRekey: true });
+}, 120_000);
+
+afterAll(async () => {
+  await device?.close();
+  await receiver?.stop();
+  await est?.close();
+  await broker?.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('certificate rotation under load', () => {
+  it(`${ROTATIONS} rotations while hits arrive at 5/s: every hit reaches dispatch, the new certificate is in use`, async () => {
+    const queued: string[] = [];
+    let n = 0;
+    let failedQueue: unknown;
+    const load = setInterval(() => {
+      const id = hitId(++n);
+      queued.push(id);
+      device.service.queueHit(testHit(id, DEVICE, `7ROT${String(n % 1000).padStart(3, '0')}`)).catch((err: unknown) => (failedQueue = err));
+    }, 200);
+    const serials = [serialHex((await identity.read())!.leaf)];
+    try {
+      for (let i = 0; i < ROTATIONS; i++) {
+        const out = await rotator.rotate({ rekey: true, reason: 'schedule' });
+        expect(out, `rotation ${i + 1}`).toMatchObject({ ok: true, previousSerial: serials[serials.length - 1] });
+        if (out.ok) serials.push(out.serial);
+      }
+      // a few more hits after the last rotation, signed with its certificate
+      const after = n + 5;
+      await until(() => n >= after, 10_000, 'hits after the last rotation');
+    } finally {
+      clearInterval(load);
+    }
+    expect(failedQueue).toBeUndefined();
+    await until(() => queued.every((id) => receiver.get(id) !== undefined), 60_000, 'every hit at dispatch', () => `${queued.filter((id) => receiver.get(id) === undefined).length} of ${queued.length} missing`);
+    await until(() => device.outbox.depth === 0, 30_000, 'the outbox to drain');
+
+    expect(new Set(serials).size).toBe(ROTATIONS + 1);
+    const current = (await identity.read())!;
+    expect(serialHex(current.leaf)).toBe(serials[serials.length - 1]);
+    expect(device.identity().serial.toUpperCase().replace(/^0+/, '')).toBe(serialHex(current.leaf));
+    const last = receiver.get(queued[queued.length - 1]!)!;
+    expect(last.signer.serial.toUpperCase().replace(/^0+/, '')).toBe(serialHex(current.leaf));
+    expect(queued.length).toBeGreaterThanOrEqual(ROTATIONS);
+    expect(events.filter((e) => e.type === 'cert-rotated')).toHaveLength(ROTATIONS);
+    expect(await identity.pending()).toBe(false);
+  }, 300_000);
+
+  it('a rotation dispatch never confirms is rolled back and the device reconnects with the certificate it had', async () => {
+    const before = serialHex((await identity.read())!.leaf);
+    const silent = new CertificateRotator({
+      identity, renew: (opts) => requestRenewal(estDeps, opts),
+      // a dispatch that never answers: the confirmation times out
+      link: { reconnect: () => device.service.reconnect(), waitForCertSeen: (serial, ms) => new Promise((_, reject) => setTimeout(() => reject(new Error(`no cert-seen for ${serial} in ${ms} ms`)), ms)) },
+      events: { emit: () => undefined }, log, now: Date.now, certSeenTimeoutMs: 500,
+    });
+    const out = await silent.rotate({ rekey: true, reason: 'command' });
+    expect(out).toMatchObject({ ok: false, stage: 'confirm', rolledBack: true });
+    expect(serialHex((await identity.read())!.leaf)).toBe(before);
+    await device.link.waitConnected(AbortSignal.timeout(20_000));
+    const id = hitId(900_001);
+    await device.service.queueHit(testHit(id, DEVICE, '7ROLL01'));
+    await until(() => receiver.get(id) !== undefined, 30_000, 'a hit after the rollback');
+    expect(receiver.get(id)!.signer.serial.toUpperCase().replace(/^0+/, '')).toBe(before);
+  }, 120_000);
+});
