@@ -61,7 +61,14 @@ export interface OtaAgentDeps {
   readonly hotlist?: { readonly listPath: string; readonly maxAgeHours: number; install(file: string): Promise<unknown> };
   /** From the SwitchablePlateRecognizer (built with probe: selfTestProbe()). */
   readonly models?: { switchTo(name: string, dir: string): Promise<SwitchOutcome> };
-  readonly firmware?: { readonly factoryVersion: string; readonly health: HealthChecks; activate?(slotDir: string | undefined, version: string): Promise<void> };
+  readonly firmware?: {
+    readonly factoryVersion: string;
+    readonly health: HealthChecks;
+    /** Restart into `slotDir` (undefined: the factory image); see FirmwareUpdaterDeps.activate. */
+    activate?(slotDir: string | undefined, version: string): Promise<void>;
+    /** The version this process runs (config device.firmwareVersion). */
+    runningVersion?(): string;
+  };
   /** BALENA_SUPERVISOR_ADDRESS / _API_KEY, and optionally BALENA_API_URL / BALENA_API_KEY / BALENA_DEVICE_UUID. */
   readonly balena?: { readonly supervisorAddress: string; readonly supervisorApiKey: string; readonly lockFile?: string; readonly apiUrl?: string; readonly apiKey?: string; readonly deviceUuid?: string };
   /** Kill tests: called on entering each firmware state and when its work is done. */
@@ -138,7 +145,8 @@ export class OtaAgent {
             await download(found, dest);
           },
           health: fw.health, events: deps.events, now: deps.now, sleep, log: deps.log, progress: this.progress,
-          ...(fw.activate ? { activate: fw.activate } : {}),
+          ...(fw.activate ? { activate: (d: string | undefined, v: string) => fw.activate!(d, v) } : {}),
+          ...(fw.runningVersion ? { runningVersion: () => fw.runningVersion!() } : {}),
           ...(deps.firmwareHook ? { at: deps.firmwareHook } : {}),
         },
       );

@@ -52,7 +52,7 @@ export class ModelInstaller {
     this.deps.progress?.begin(MODEL_KIND, target.name, target.version, 4);
     try {
       this.deps.progress?.step('download', 1);
-      await rm(staging, { recursive: true, force: true });
+      await this.removeLeftovers();
       await this.deps.download(target, bundle);
       this.deps.progress?.step('verify', 2);
       const { header } = await readBundleHeader(bundle);
@@ -88,6 +88,13 @@ export class ModelInstaller {
       await rm(bundle, { force: true });
       await rm(staging, { recursive: true, force: true });
       this.deps.progress?.end();
+    }
+  }
+
+  /** Downloads and staging folders a killed process left behind (never the packs themselves). */
+  private async removeLeftovers(): Promise<void> {
+    for (const d of await readdir(this.deps.packsDir, { withFileTypes: true })) {
+      if (d.name.startsWith('.download-') || d.name.startsWith('.staging-')) await rm(path.join(this.deps.packsDir, d.name), { recursive: true, force: true });
     }
   }
 

@@ -51,9 +51,11 @@ export interface FirmwareUpdaterDeps {
   readonly progress?: ProgressTracker;
   /**
    * Starts the application from `slotDir` (or the factory image when undefined); on a device,
-   * a restart into the launcher. The health check runs after it returns.
+   * a restart into the launcher, which need not return: the journal already says where to go on.
    */
   activate?(slotDir: string | undefined, version: string): Promise<void>;
+  /** The version of the code running this updater; activate is skipped when it is already the one wanted. */
+  runningVersion?(): string;
   /** Test hook: called on entering each state and when its work is done (kill tests). */
   at?(state: UpdateState, phase: 'enter' | 'done'): Promise<void> | void;
 }
@@ -193,10 +195,13 @@ export class FirmwareUpdater {
       case 'switch': {
         const version = cur.to.version ?? String(cur.target.version);
         await this.slots.point({ slot: cur.to.slot, version, previous: cur.from });
-        await this.deps.activate?.(this.slots.slotDir(cur.to.slot), version);
         return { ...cur, state: 'health-check', healthStartedAt: cur.healthStartedAt ?? this.deps.now() };
       }
       case 'health-check': {
+        // Activation happens here, not in switch: a restart into the new slot then resumes in
+        // health-check (counted as an attempt, so a crash-looping firmware is rolled back).
+        const version = cur.to.version ?? String(cur.target.version);
+        if (this.deps.activate && this.deps.runningVersion?.() !== version) await this.deps.activate(this.slots.slotDir(cur.to.slot), version);
         const started = cur.healthStartedAt ?? this.deps.now();
         const healthy = await this.healthy(started + this.config.healthTimeoutMs);
         if (!healthy) return { ...cur, state: 'rollback', error: `health check did not pass within ${this.config.healthTimeoutMs} ms` };
@@ -210,11 +215,15 @@ export class FirmwareUpdater {
       }
       case 'rollback': {
         await this.slots.point({ slot: cur.from.slot, version: cur.from.version });
-        await this.deps.activate?.(cur.from.slot === 'factory' ? undefined : this.slots.slotDir(cur.from.slot), cur.from.version);
         await rm(this.downloadDir, { recursive: true, force: true });
         const reason = cur.error ?? 'rolled back';
         this.deps.events.emit({ type: 'ota-rolled-back', at: this.deps.now(), kind: 'firmware', target: cur.target.name, version: cur.target.version, restored: cur.from.version, reason });
-        return this.finish(cur, 'rolled-back', reason, 'health');
+        const outcome = await this.finish(cur, 'rolled-back', reason, 'health');
+        // Journal closed first: a restart into the old version must not find a rollback to redo.
+        if (this.deps.activate && this.deps.runningVersion?.() !== cur.from.version) {
+          await this.deps.activate(cur.from.slot === 'factory' ? undefined : this.slots.slotDir(cur.from.slot), cur.from.version);
+        }
+        return outcome;
       }
     }
   }

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { OtaAgent } from '../../ota/agent.ts';
+import { chooseLaunch } from '../../ota/firmware/launcher.ts';
 import type { GatewayEvent } from '../../gateway/events.ts';
 
 const env = process.env;
@@ -14,6 +15,10 @@ const need = (name: string): string => {
   return v;
 };
 const killAt = env.OTA_KILL_AT;
+// OTA_RESTART=1: behave like a device whose activation is a restart through the launcher — this
+// process "runs" the version the launcher picks, and activating another one exits with 75.
+const restarting = env.OTA_RESTART === '1';
+const launched = await chooseLaunch(need('OTA_DATA_DIR'), { dir: '/factory', version: '1.0.0' });
 const events: GatewayEvent[] = [];
 const agent = new OtaAgent(
   {
@@ -30,6 +35,13 @@ const agent = new OtaAgent(
     firmware: {
       factoryVersion: '1.0.0',
       health: { selfTest: async () => env.OTA_HEALTH !== 'fail', dispatchConnected: async () => true },
+      ...(restarting ? {
+        runningVersion: () => launched.version,
+        activate: async (_dir: string | undefined, version: string) => {
+          process.stdout.write(`${JSON.stringify({ restartInto: version })}\n`);
+          process.exit(75);
+        },
+      } : {}),
     },
     firmwareHook: (state, phase) => {
       if (killAt === `${state}:${phase}`) process.kill(process.pid, 'SIGKILL');

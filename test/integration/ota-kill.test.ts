@@ -196,4 +196,27 @@ describe('firmware updater under SIGKILL', () => {
       }
     }
   });
+
+  for (const healthy of [true, false]) {
+    it(`activation by restart: the new version health-checks itself after the restart (${healthy ? 'commits' : 'rolls back'})`, async () => {
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'ota-restart-'));
+      try {
+        const env = { OTA_RESTART: '1', ...(healthy ? {} : { OTA_HEALTH: 'fail', OTA_HEALTH_S: '1' }) };
+        const codes: (number | null)[] = [];
+        for (let i = 0; i < 6; i++) {
+          const res = await runChild(dataDir, env);
+          codes.push(res.code);
+          expect([OLD, NEW]).toContain(await runningVersion(dataDir));
+          if (res.code === 0) break;
+          expect(res.code, res.stderr).toBe(75);
+        }
+        // Healthy: restart into new, then commit. Unhealthy: restart into new, roll back and restart into old, then idle.
+        expect(codes).toEqual(healthy ? [75, 0] : [75, 75, 0]);
+        expect(await runningVersion(dataDir)).toBe(healthy ? NEW : OLD);
+        expect((await journal(dataDir)).last?.outcome).toBe(healthy ? 'committed' : 'rolled-back');
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
 });
