@@ -18,7 +18,7 @@ export class Radar {
   private last: { reading: SpeedReading; at: number } | undefined;
   private readonly off: () => void;
 
-  constructor(private readonly link: SerialLink<string>, private readonly parser: RadarParser, private readonly buffer: SpeedBuffer) {
+  constructor(readonly link: SerialLink<string>, private readonly parser: RadarParser, private readonly buffer: SpeedBuffer) {
     this.off = link.onFrame((line, at) => {
       const reading = parser.parse(line);
       if (!reading) return;
