@@ -8,11 +8,11 @@ import { errorReply } from '../store/errors.ts';
 
 export type ApiErrorCode =
   | 'unauthenticated' | 'session-locked' | 'mfa-required' | 'forbidden' | 'account-locked'
-  | 'tamper-locked' | 'setup-done' | 'invalid-input' | 'not-found' | 'conflict' | 'unavailable';
+  | 'tamper-locked' | 'setup-done' | 'invalid-input' | 'not-found' | 'conflict' | 'unavailable' | 'throttled';
 
 const STATUS: Record<ApiErrorCode, number> = {
   unauthenticated: 401, 'session-locked': 401, 'mfa-required': 401, forbidden: 403, 'account-locked': 423,
-  'tamper-locked': 423, 'setup-done': 409, 'invalid-input': 400, 'not-found': 404, conflict: 409, unavailable: 503,
+  'tamper-locked': 423, 'setup-done': 409, 'invalid-input': 400, 'not-found': 404, conflict: 409, unavailable: 503, throttled: 429,
 };
 
 export class ApiError extends Error {

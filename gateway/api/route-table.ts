@@ -7,7 +7,9 @@
  */
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { AccountStore } from './accounts.ts';
+import type { AddressThrottle } from './address-throttle.ts';
 import type { Commissioning } from './commissioning.ts';
+import type { ReadsPerHour } from './reads-per-hour.ts';
 import type { Session, SessionBook } from './sessions.ts';
 import type { TlsMaterial } from './tls.ts';
 import type { ApiDeps, ApiSettings, Role } from './types.ts';
@@ -47,6 +49,8 @@ export interface ConsoleState {
   readonly accounts: AccountStore;
   readonly sessions: SessionBook;
   readonly commissioning: Commissioning;
+  readonly readsPerHour: ReadsPerHour;
+  readonly throttle: AddressThrottle;
   readonly tls: TlsMaterial | undefined;
   now(): number;
   newId(): string;

@@ -14,10 +14,12 @@ import type { GatewayConfig } from '../config/schema.ts';
 import type { Detection, DetectionImages } from '../types.ts';
 import { AccountStore } from './accounts.ts';
 import { recordConsole } from './audit.ts';
+import { AddressThrottle } from './address-throttle.ts';
 import { Commissioning } from './commissioning.ts';
 import { ApiError, errorHandler, mapError } from './errors.ts';
 import { shell } from './pages/html.ts';
 import { pageRoutes } from './pages/routes.ts';
+import { ReadsPerHour } from './reads-per-hour.ts';
 import { needsMfa, type ConsoleState, type RouteDef } from './route-table.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { auditorRoutes } from './routes/auditor.ts';
@@ -41,7 +43,7 @@ const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src
 export interface BuiltApi {
   readonly app: FastifyInstance;
   readonly state: ConsoleState;
-  /** The pipeline's tee for commissioning: offer every stored detection here. */
+  /** The pipeline's tee (commissioning, reads-per-hour chart): offer every stored detection here. */
   observeDetection(detection: Detection, images: DetectionImages): Promise<void>;
   /** The session of an upgrade request that may watch live video (technician or admin, same origin). */
   watcher(req: IncomingMessage): Session | undefined;
@@ -71,6 +73,9 @@ export async function buildApi(settings: ApiSettings, deps: ApiDeps, options: Bu
     deps, settings, accounts, now, tls: options.tls,
     sessions: new SessionBook(settings.api.sessionIdleMinutes * 60_000, random),
     commissioning: new Commissioning({ now, newId: randomUUID, cameras: settings.cameras }),
+    readsPerHour: new ReadsPerHour(),
+    // Generous for a shift of technicians behind one NAT; far below what guessing needs.
+    throttle: new AddressThrottle(20, settings.api.lockoutWindowMinutes * 60_000),
     newId: randomUUID,
   };
 
@@ -126,7 +131,11 @@ export async function buildApi(settings: ApiSettings, deps: ApiDeps, options: Bu
       return undefined; // not signed in, or locked: refused with 401 by the relay
     }
   };
-  return { app, state, observeDetection: (d, images) => state.commissioning.observe(d, images), watcher };
+  const observeDetection = async (d: Detection, images: DetectionImages): Promise<void> => {
+    state.readsPerHour.record(d.cameraId, d.capturedAt);
+    await state.commissioning.observe(d, images);
+  };
+  return { app, state, observeDetection, watcher };
 }
 
 function deny(reply: FastifyReply, state: ConsoleState, session: Session, status: number, text: string): FastifyReply {

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { RouteDef } from '../route-table.ts';
 import type { Role } from '../types.ts';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.ts';
+import { healthSnapshot } from '../health-snapshot.ts';
 import { healthBody } from './health.ts';
 import { esc, shell } from './html.ts';
 
@@ -45,7 +46,7 @@ export const pageRoutes: readonly RouteDef[] = [
 <p>Key: <code class="secret" id="totp-secret"></code></p><p><small id="totp-uri"></small></p>
 <form id="enrol-form">${field('code', 'Code', 'inputmode="numeric" pattern="[0-9]{6}" required')}<button>Confirm</button></form></section>
 <section id="step-unlock" hidden><form id="unlock-form">${field('password', 'Password', 'type="password" required')}${field('code', 'Code (if you signed in with one)', 'inputmode="numeric"')}<button>Unlock</button></form></section>`),
-  page('page.health', '/health', 'Health', ['technician', 'admin'], async (c) => healthBody({ ...(await c.con.deps.status.snapshot()), ...(c.con.tls ? { certificate: { subject: c.con.tls.subject, notAfter: c.con.tls.notAfter, source: c.con.tls.source } } : {}), tamperLocked: c.con.deps.tamper.consoleLocked() }, c.con.now()), false),
+  page('page.health', '/health', 'Health', ['technician', 'admin'], async (c) => healthBody(await healthSnapshot(c.con), c.con.now()), false),
   page('page.live', '/live', 'Live view', ['technician', 'admin'], (c) => `
 <form><label>Camera<select id="live-camera">${c.con.settings.cameras.map((id) => `<option>${esc(id)}</option>`).join('')}</select></label></form>
 ${c.con.deps.liveView ? '<canvas id="live-canvas" width="640" height="360"></canvas><script src="/assets/jsmpeg.min.js"></script>' : '<p class="na">Live view is not available on this gateway (n/a).</p>'}`, false),

@@ -40,10 +40,15 @@ export const authRoutes: readonly RouteDef[] = [
     schema: { body: credentials },
     handler: async ({ con, req, reply }) => {
       const { username, password } = req.body as { username: string; password: string };
+      if (!con.throttle.allowed(req.ip, con.now())) {
+        await recordConsole(con, req, '(throttled)', 'session.login', 'refused', { detail: 'too many failed sign-ins from this address' });
+        throw new ApiError('throttled', 'too many failed sign-ins from this address; try again later');
+      }
       let account;
       try {
         account = await con.accounts.checkPassword(username, password, con.now());
       } catch (err) {
+        con.throttle.fail(req.ip, con.now());
         // An unknown name is not written out: people type their password into the name field.
         const known = con.accounts.get(username) !== undefined;
         if (err instanceof ApiError) await recordConsole(con, req, known ? username : '(unknown user)', 'session.login', 'refused', { detail: err.message });

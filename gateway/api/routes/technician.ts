@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { writeFileDurable } from '../../store/key-files.ts';
 import { recordConsole } from '../audit.ts';
 import { ApiError } from '../errors.ts';
+import { healthSnapshot } from '../health-snapshot.ts';
 import type { RouteDef } from '../route-table.ts';
 
 const TECH = ['technician'] as const;
@@ -12,10 +13,7 @@ const TECH_ADMIN = ['technician', 'admin'] as const;
 export const technicianRoutes: readonly RouteDef[] = [
   {
     id: 'health.get', method: 'GET', url: '/api/health', access: TECH_ADMIN, mfa: false, summary: 'Health snapshot: cameras, hot list, certificate, outbox, disk, clock, GPS',
-    handler: async ({ con }) => {
-      const snap = await con.deps.status.snapshot();
-      return { ...snap, certificate: snap.certificate ?? (con.tls ? { subject: con.tls.subject, notAfter: con.tls.notAfter, source: con.tls.source } : undefined), tamperLocked: con.deps.tamper.consoleLocked() };
-    },
+    handler: async ({ con }) => healthSnapshot(con),
   },
   {
     id: 'camera.thumbnail', method: 'GET', url: '/api/cameras/:cameraId/thumbnail', access: TECH_ADMIN, mfa: false, summary: 'A recent frame of a camera (JPEG, privacy masks applied)',

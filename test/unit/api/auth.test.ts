@@ -236,3 +236,15 @@ it('a refused sign-in under an unknown name is recorded without the typed name (
   expect(page.entries.map((e) => [e.user, e.outcome])).toEqual([['ivy', 'refused'], ['(unknown user)', 'refused']]);
   expect(JSON.stringify(page.entries)).not.toContain('violet-harbour-typed');
 });
+
+it('one address spraying guesses over many names is throttled (429) after twenty failures', async () => {
+  h = await harness();
+  await account(h, 'ivy', 'investigator');
+  const statuses: number[] = [];
+  for (let i = 0; i < 21; i++) statuses.push((await login(h, `guess${i}`, 'wrong-password-here')).statusCode);
+  expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+  expect(statuses[20]).toBe(429);
+  expect((await login(h, 'ivy')).statusCode).toBe(429); // even the right password, from that address
+  h.clock.t += 16 * 60_000;
+  expect((await login(h, 'ivy')).statusCode).toBe(200);
+});

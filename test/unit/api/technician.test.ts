@@ -63,6 +63,8 @@ it('commissioning: shows each pass of the test plate with pixels and focus, hide
   const run = status.json<{ run: { passes: { read: string; exact: boolean; plateWidthPx: number; focus: number }[]; otherVehicles: number } }>().run;
   expect(run.passes.map((p) => [p.read, p.exact, p.plateWidthPx])).toEqual([['TEST123', true, 142], ['TE5T123', false, 142]]);
   expect(run.otherVehicles).toBe(1);
+  const south = (await h.app.inject({ method: 'GET', url: '/api/health', headers: { cookie } })).json<{ cameras: { id: string; readsPerHour?: number[] }[] }>().cameras.find((c) => c.id === 'south');
+  expect(south?.readsPerHour?.reduce((a, b) => a + b, 0)).toBe(1); // counted by the console: the snapshot has none for south
   expect(JSON.stringify(run)).not.toContain('QQQ999');
   expect(run.passes[0]!.focus).toBeGreaterThan(run.passes[1]!.focus * 5);
   const fin = await h.app.inject({ method: 'POST', url: '/api/commissioning/finish', headers: { cookie }, payload: {} });
@@ -76,6 +78,9 @@ it('commissioning: shows each pass of the test plate with pixels and focus, hide
   const kept = await readdir(join(h.settings.dataDir, 'console', 'commissioning'));
   expect(kept).toHaveLength(1);
   expect(await readFile(join(h.settings.dataDir, 'console', 'commissioning', kept[0]!), 'utf8')).toBe(jws);
+  const health = await h.app.inject({ method: 'GET', url: '/api/health', headers: { cookie } });
+  const series = health.json<{ cameras: { id: string; readsPerHour?: number[] }[] }>().cameras.find((c) => c.id === 'north')?.readsPerHour;
+  expect(series).toEqual([3, 9, 14, 2]); // the status provider's own series wins
   const again = await h.app.inject({ method: 'POST', url: '/api/commissioning/finish', headers: { cookie }, payload: {} });
   expect(again.statusCode).toBe(409);
   const bad = await h.app.inject({ method: 'POST', url: '/api/commissioning', headers: { cookie }, payload: { cameraId: 'east', plate: 'TEST123', passes: 3 } });

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { editDistance, summarise, type CommissioningRun } from '../../../gateway/api/commissioning.ts';
 import { ApiError, mapError } from '../../../gateway/api/errors.ts';
 import { laplacianVariance } from '../../../gateway/api/focus.ts';
+import { AddressThrottle } from '../../../gateway/api/address-throttle.ts';
 import { afterFailure } from '../../../gateway/api/lockout.ts';
+import { ReadsPerHour } from '../../../gateway/api/reads-per-hour.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../../../gateway/api/passwords.ts';
 import { ROUTES } from '../../../gateway/api/server.ts';
 import { totpCode, totpStep } from '../../../gateway/api/totp.ts';
@@ -115,4 +117,33 @@ it('the OpenAPI document lists every API route with its schema', async () => {
     await closeHarness(h);
     removeTempDirs();
   }
+});
+
+describe('reads per hour', () => {
+  it('counts per camera per hour, oldest first, forgetting past a day', () => {
+    const r = new ReadsPerHour();
+    const h0 = Date.parse('2026-11-20T10:00:00Z');
+    r.record('north', h0 + 5);
+    r.record('north', h0 + 3_599_999);
+    r.record('north', h0 + 3_600_000);
+    r.record('south', h0);
+    expect(r.series('north', h0 + 3_600_000 + 10, 3)).toEqual([0, 2, 1]);
+    expect(r.series('south', h0 + 2 * 3_600_000, 3)).toEqual([1, 0, 0]);
+    expect(r.series('east', h0)).toBeUndefined();
+    r.record('north', h0 + 30 * 3_600_000);
+    expect(r.series('north', h0 + 30 * 3_600_000, 24)?.reduce((a, b) => a + b, 0)).toBe(1);
+  });
+});
+
+describe('address throttle', () => {
+  it('refuses an address past its limit within the window, and lets it try again after', () => {
+    const t = new AddressThrottle(3, 60_000);
+    for (let i = 0; i < 3; i++) {
+      expect(t.allowed('10.0.0.9', i)).toBe(true);
+      t.fail('10.0.0.9', i);
+    }
+    expect(t.allowed('10.0.0.9', 10)).toBe(false);
+    expect(t.allowed('10.0.0.8', 10)).toBe(true);
+    expect(t.allowed('10.0.0.9', 60_003)).toBe(true);
+  });
 });
