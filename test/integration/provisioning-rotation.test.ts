@@ -4,8 +4,10 @@
  * serial), and the device's delivery stack. 20 rekeying rotations run back to back while hits
  * are queued at 5 per second; every hit must reach dispatch, and the last ones must be signed
  * with the certificate the last rotation committed. Then a rotation that dispatch never confirms
- * rolls back to the certificate in use.
+ * rolls back to the certificate in use, and a revoked device is refused by a receiver that
+ * checks the CA's CRL and by EST.
  */
+import { readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,5 +156,34 @@ describe('certificate rotation under load', () => {
     await device.service.queueHit(testHit(id, DEVICE, '7ROLL01'));
     await until(() => receiver.get(id) !== undefined, 30_000, 'a hit after the rollback');
     expect(receiver.get(id)!.signer.serial.toUpperCase().replace(/^0+/, '')).toBe(before);
+  }, 120_000);
+
+  it('a revoked device: the receiver checking the CRL refuses its hits, EST refuses to renew it', async () => {
+    const caPem = await readFile(pki.caBundle, 'utf8');
+    const dispatchKey = await readFile(pki.dispatch.key, 'utf8');
+    const dispatchCert = await readFile(pki.dispatch.cert, 'utf8');
+    // a second dispatch (its own share group, so it sees every hit) that reads the CA's CRL per message
+    const checking = await startReceiver({
+      url: broker.url, tls: { ca: caPem, cert: dispatchCert, key: dispatchKey }, agency: AGENCY, trustAnchorsPem: caPem, shareGroup: 'crl-check',
+      decryptionKeyPem: dispatchKey, decryptionCertPem: dispatchCert, signingKeyPem: dispatchKey, signingChainPem: dispatchCert,
+      dataDir: join(root, 'receiver-crl'), log, crl: () => readFileSync(pki.authority.file('crl'), 'utf8'),
+    });
+    const rejected: { reason: string; device?: string }[] = [];
+    checking.on('rejected', (r) => rejected.push(r as never));
+    try {
+      const accepted = hitId(900_100);
+      await device.service.queueHit(testHit(accepted, DEVICE, '7CRL001'));
+      await until(() => checking.get(accepted) !== undefined, 30_000, 'a hit accepted before revocation');
+
+      const serial = serialHex((await identity.read())!.leaf);
+      expect(await pki.authority.revoke(serial, 'keyCompromise')).toEqual([serial]);
+      const refused = hitId(900_101);
+      await device.service.queueHit(testHit(refused, DEVICE, '7CRL002'));
+      await until(() => rejected.some((r) => r.reason === 'revoked' && r.device === DEVICE), 30_000, 'the revoked device refused', () => JSON.stringify(rejected));
+      expect(checking.get(refused)).toBeUndefined();
+      await expect(requestRenewal(estDeps, { rekey: true })).rejects.toMatchObject({ kind: 'forbidden', message: expect.stringContaining('revoked') });
+    } finally {
+      await checking.stop();
+    }
   }, 120_000);
 });
