@@ -191,23 +191,23 @@ export class ReleaseRepository {
     await this.storeTarget(file, options.name, sha256);
     const targets: Record<string, unknown> = {};
     for (const t of existing) {
-      const kind = t.custom.kind;
-      // Keep the previous full version of this kind (devices mid-update still fetch it); drop older ones and stale deltas.
-      if (kind === options.kind && Number(t.custom.version) < highest) continue;
-      if (kind === 'hotlist-delta' && options.kind === 'hotlist') continue;
+      // The new version replaces the entry of the same name, and deltas towards it are stale;
+      // other targets (another agency list, the firmware) stay listed.
       if (t.path === options.name) continue;
+      if (t.custom.kind === 'hotlist-delta' && t.custom.for === options.name) continue;
       targets[t.path] = t.toJSON();
     }
     targets[options.name] = { length, hashes: { sha256 }, custom: { ...options.custom, kind: options.kind, version } };
     let deltaName: string | undefined;
     if (options.delta) {
-      const previous = sameKind.find((t) => t.path === options.name && Number(t.custom.version) === highest) ?? sameKind.find((t) => Number(t.custom.version) === highest);
-      if (!previous) throw new ReleaseError(`--delta: no earlier ${options.kind} in the repository to make a delta from`);
+      const previous = sameKind.find((t) => t.path === options.name);
+      if (!previous) throw new ReleaseError(`--delta: no earlier ${options.name} in the repository to make a delta from`);
       progress.step('delta', 3, 4);
       const prevHash = previous.hashes.sha256;
       if (!prevHash) throw new ReleaseError(`${previous.path}: no sha256 in its metadata`);
       const delta = makeDelta(await readFile(this.targetFile(previous.path, prevHash)), await readFile(file));
-      deltaName = `${options.name}.from-${highest}.delta`;
+      const baseVersion = Number(previous.custom.version);
+      deltaName = `${options.name}.from-${baseVersion}.delta`;
       const deltaHash = createHash('sha256').update(delta).digest('hex');
       const tmp = path.join(this.stagedDir, 'delta.tmp');
       await writeFileAtomic(tmp, delta);
@@ -216,7 +216,7 @@ export class ReleaseRepository {
       targets[deltaName] = {
         length: delta.length,
         hashes: { sha256: deltaHash },
-        custom: { kind: 'hotlist-delta', for: options.name, version, baseVersion: highest, baseSha256: prevHash, resultSha256: sha256, resultLength: length },
+        custom: { kind: 'hotlist-delta', for: options.name, version, baseVersion, baseSha256: prevHash, resultSha256: sha256, resultLength: length },
       };
     }
     const committed = await this.currentTargets();

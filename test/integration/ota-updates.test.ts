@@ -6,6 +6,9 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportJWK, generateKeyPair } from 'jose';
+import { hotlistCommand } from '../../gateway/hotlist/import-command.ts';
+import { main } from '../../models/eval/cli.ts';
 import { createRecognizer } from '../../models/index.ts';
 import { BUILTIN_PACKS, ocrModelsAssetDir } from '../../models/packs/builtin.ts';
 import { SwitchablePlateRecognizer } from '../../models/packs/switcher.ts';
@@ -99,6 +102,41 @@ describe('hot lists over the air', () => {
     const after = srv.requests.filter((p) => p.endsWith('timestamp.json')).length;
     expect(after - before).toBeGreaterThanOrEqual(2);
     expect(after - before).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('sealed hot lists (alpr hotlist import) over the air', () => {
+  it('carries generatedAt from the list header, and a delta rebuilds the sealed list byte for byte', async () => {
+    const pair = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-256', extractable: true });
+    await writeFile(path.join(r.dir, 'dispatch.jwk'), JSON.stringify(await exportJWK(pair.publicKey)));
+    const quiet = { stdout: { write: () => true }, stderr: { write: () => true, isTTY: false }, cwd: r.dir };
+    const source = (n: number, extra: readonly string[]): string => [
+      'plate,state,list_type,priority,covert,entered_by,case_number,synopsis,notes',
+      ...Array.from({ length: n }, (_, i) => `${(1_000_000 + i).toString(36).toUpperCase()},ca,stolen-vehicle,,false,"Ofc. A #1",CASE-${i},"synopsis ${i}",`),
+      ...extra,
+    ].join('\n');
+    await writeFile(path.join(r.dir, 's1.csv'), source(300, []));
+    await writeFile(path.join(r.dir, 's2.csv'), source(300, ['SEAL001,ca,stolen-vehicle,,false,"Ofc. B #2",CASE-X,"new entry",']));
+    const generated1 = new Date(Date.now() - 3600_000).toISOString();
+    expect(await hotlistCommand(['import', 's1.csv', '--dispatch-key', 'dispatch.jwk', '--out', 'l1.hotlist', '--generated-at', generated1], quiet)).toBe(0);
+    expect(await hotlistCommand(['import', 's2.csv', '--dispatch-key', 'dispatch.jwk', '--out', 'l2.hotlist'], quiet)).toBe(0);
+    const ota = async (...args: string[]): Promise<number> => main(['ota', ...args], quiet);
+    const repoDir = path.relative(r.dir, r.repo.dir);
+    expect(await ota('add', repoDir, 'l1.hotlist', '--name', 'hotlist/sealed.hotlist', '--kind', 'hotlist')).toBe(0);
+    await r.release();
+    const dev = await device({}, { hotlistTarget: 'hotlist/sealed.hotlist' });
+    expect((await dev.agent.checkNow('test')).refused).toEqual([]);
+    const rec = await dev.agent.installed.get('hotlist');
+    // `alpr ota add` read generatedAt from the list's header; the device checked freshness against it.
+    expect(rec?.detail?.generatedAt).toBe(Date.parse(generated1));
+    expect(dev.hotlist.current().generatedAt).toBe(Date.parse(generated1));
+    expect(await ota('add', repoDir, 'l2.hotlist', '--name', 'hotlist/sealed.hotlist', '--kind', 'hotlist', '--delta')).toBe(0);
+    await r.release();
+    const report = await dev.agent.checkNow('test');
+    expect(report.refused).toEqual([]);
+    expect(dev.events.find((e) => e.type === 'ota-installed' && e.target === 'hotlist/sealed.hotlist' && e.via === 'delta')).toBeDefined();
+    expect((await readFile(dev.listPath)).equals(await readFile(path.join(r.dir, 'l2.hotlist')))).toBe(true);
+    expect(dev.hotlist.current().match({ plate: 'SEAL001', at: Date.now() })?.kind).toBe('exact');
   });
 });
 

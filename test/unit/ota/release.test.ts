@@ -44,6 +44,20 @@ describe('release repository', () => {
     await expect(r.repo.addTarget(f, { name: 'a', kind: 'rootkit' as never })).rejects.toThrow(/kind "rootkit"/);
   });
 
+  it('several lists live side by side; a new version replaces only its own name and its deltas', async () => {
+    const r = await repo();
+    const a1 = await file(r, 'a1', 'list a version one '.repeat(100));
+    const a2 = await file(r, 'a2', 'list a version two '.repeat(100));
+    await r.repo.addTarget(a1, { name: 'hotlist/a', kind: 'hotlist' });
+    await r.repo.addTarget(await file(r, 'b1', 'list b'), { name: 'hotlist/b', kind: 'hotlist' });
+    await r.repo.addTarget(await file(r, 'fw', 'firmware'), { name: 'firmware/gw.bundle', kind: 'firmware' });
+    const res = await r.repo.addTarget(a2, { name: 'hotlist/a', kind: 'hotlist', delta: true });
+    expect(res).toMatchObject({ version: 3, delta: 'hotlist/a.from-1.delta' });
+    await expect(r.repo.addTarget(a2, { name: 'hotlist/c', kind: 'hotlist', delta: true })).rejects.toThrow(/no earlier hotlist\/c/);
+    const names = (await r.repo.status()).targets.map((t) => `${t.name}@${t.version}`).sort();
+    expect(names).toEqual(['firmware/gw.bundle@1', 'hotlist/a.from-1.delta@3', 'hotlist/a@3', 'hotlist/b@2']);
+  });
+
   it('publish refuses targets below their threshold and names the shortfall', async () => {
     const r = await repo();
     await r.repo.addTarget(await file(r, 'a.csv', 'x'), { name: 'hotlist/a.csv', kind: 'hotlist' });
