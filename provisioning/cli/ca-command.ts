@@ -105,7 +105,7 @@ export async function caCommand(argv: readonly string[], io: CliIo, signal?: Abo
       case 'rotate-ca': {
         if (v.finish) {
           await ca.finishRotation({ dns: csv(v.dns, ['localhost']), ips: csv(v.ip, ['127.0.0.1']) });
-          say({ finished: true }, 'CA rotation finished: the previous root is retired, the EST server certificate is under the new root (restart "alpr ca serve")');
+          say({ finished: true }, 'CA rotation finished: the previous root is retired, the EST server certificate is under the new root (send SIGHUP to "alpr ca serve")');
           return 0;
         }
         const root = await ca.rotateCa(number('overlap-days', v['overlap-days'], 30));
@@ -120,12 +120,17 @@ export async function caCommand(argv: readonly string[], io: CliIo, signal?: Abo
       }
       case 'serve': {
         const server = await startEstServer({ ca, log: pino({ level: 'info' }), host: v.host ?? '127.0.0.1', port: number('port', v.port, 8443) });
-        io.stdout.write(`EST server on ${server.url}/.well-known/est (Ctrl-C stops it)\n`);
+        io.stdout.write(`EST server on ${server.url}/.well-known/est (Ctrl-C stops it; SIGHUP re-reads certificates after rotate-ca)\n`);
+        const reload = (): void => {
+          server.reload().then(() => io.stdout.write('EST server: certificates and trusted roots re-read\n'), (err: unknown) => io.stderr.write(`EST server: reload failed, old certificates kept: ${(err as Error).message}\n`));
+        };
+        process.on('SIGHUP', reload);
         await new Promise<void>((done) => {
           if (signal) signal.addEventListener('abort', () => done(), { once: true });
           process.once('SIGINT', () => done());
           process.once('SIGTERM', () => done());
         });
+        process.off('SIGHUP', reload);
         await server.close();
         return 0;
       }

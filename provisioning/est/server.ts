@@ -28,6 +28,8 @@ export interface EstServerOptions {
 export interface RunningEstServer {
   readonly url: string;
   readonly port: number;
+  /** Re-reads the TLS certificate and the trusted roots (after `alpr ca rotate-ca`); open connections keep theirs. */
+  reload(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -134,6 +136,10 @@ export async function startEstServer(o: EstServerOptions): Promise<RunningEstSer
   return {
     url: `https://${o.host ?? '127.0.0.1'}:${address.port}`,
     port: address.port,
+    reload: async () => {
+      const fresh = await o.ca.serverTls();
+      server.setSecureContext({ key: fresh.key, cert: fresh.cert, ca: (await o.ca.caCertificates()).map((c) => c.toString()), minVersion: 'TLSv1.2' });
+    },
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
