@@ -1,22 +1,23 @@
 /**
  * `make demo`: the whole chain on one machine with embedded defaults — a generated sample clip
- * played as a camera, an embedded MQTT broker (aedes) standing in for the dispatch center's
- * (unless ALPR_MQTT_URL names one), the dispatch console subscribed to it, a small hot list.
+ * played as a camera, a throw-away agency PKI made at start (demo-pki.ts), mosquitto with mutual
+ * TLS standing in for the dispatch center's broker (aedes, MQTT 3.1.1 without TLS, where
+ * mosquitto is not installed), the dispatch receiver and console, a small hot list. Hits travel
+ * as in production: signed by the pole, encrypted to dispatch, acked back.
  * Ctrl-C stops everything; no process is left behind.
  *
  * Environment: DEMO_HTTP_PORT (console port, default 8080; 0 = any free port),
  * DEMO_DURATION_S (stop by itself after this long), and any ALPR_* variable to override a default.
  */
 import { mkdir, writeFile, rename } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Aedes } from 'aedes';
 import { pino } from 'pino';
 import { ensureSampleClip, type SampleClipManifest } from '../drivers/camera/sample-clip.ts';
 import { formatHit, startDispatch } from '../dispatch/main.ts';
 import { mulberry32 } from '../drivers/camera/prng.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
+import { startDemoBroker } from './demo-broker.ts';
+import { createDemoPki } from './demo-pki.ts';
 import { startGateway } from './main.ts';
 
 const DEMO_DIR = resolve('var/demo');
@@ -37,23 +38,6 @@ export function sampleHotlistCsv(manifest: SampleClipManifest, seed = 11): strin
   return rows.join('\n') + '\n';
 }
 
-async function startBroker(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const broker = await Aedes.createBroker();
-  const server: Server = createServer(broker.handle);
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    stop: async () => {
-      await new Promise<void>((ok) => broker.close(() => ok()));
-      await new Promise<void>((ok) => server.close(() => ok()));
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
   await mkdir(DEMO_DIR, { recursive: true });
@@ -68,36 +52,55 @@ async function main(): Promise<void> {
   out(`  on the hot list:    ${listed.join(' ')} (+25 that never pass)`);
 
   const log = pino({ level: process.env.ALPR_LOG_LEVEL ?? 'warn', base: { service: 'demo' } }, pino.destination(2));
-  const external = process.env.ALPR_MQTT_URL;
-  const broker = external ? undefined : await startBroker();
-  const mqttUrl = external ?? (broker as { url: string }).url;
-  out(`  broker: ${external ? mqttUrl : `embedded aedes at ${mqttUrl}`}`);
+  const dataDir = join(DEMO_DIR, 'data');
+  const deviceId = 'pole-demo';
+  const agency = 'demo-pd';
+  const pki = await createDemoPki(join(DEMO_DIR, 'pki'), deviceId, join(dataDir, 'identity'), agency);
+  const broker = await startDemoBroker(join(DEMO_DIR, 'pki'), pki);
+  const mqttUrl = broker.url;
+  out(`  broker: ${broker.kind === 'mosquitto' ? `mosquitto, MQTT 5 over mutual TLS, at ${mqttUrl}` : `embedded aedes (mosquitto not installed: MQTT 3.1.1, no TLS) at ${mqttUrl}`}`);
+  out('  hits: signed by the pole (ES256, x5c), encrypted to dispatch (ECDH-ES+A256KW/A256GCM), acked back signed');
 
   let config;
   try {
     config = loadConfig(process.env, {
-      device: { id: 'pole-demo', agency: 'demo-pd', site: 'Demo Ave & 1st St' },
-      dataDir: join(DEMO_DIR, 'data'),
+      device: { id: deviceId, agency, site: 'Demo Ave & 1st St' },
+      dataDir,
       cameras: [{ id: 'approach-north', url: clip.path, fps: 4, realtime: true, loop: true }],
       hotlist: { path: hotlistPath },
-      // aedes speaks MQTT 3.1.1 only; a configured broker gets MQTT 5.
-      mqtt: { url: mqttUrl, protocolVersion: external ? 5 : 4 },
+      // aedes speaks MQTT 3.1.1 only.
+      mqtt: { url: mqttUrl, protocolVersion: broker.protocolVersion, reconnectInitialMs: 500, reconnectMaxMs: 5_000 },
+      delivery: { location: { lat: 37.8044, lon: -122.2712 } },
       log: { level: 'warn' },
     });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`demo: ${err.message}\n`);
-      await broker?.stop();
+      await broker.stop();
       process.exit(78);
     }
     throw err;
   }
 
   const port = Number(process.env.DEMO_HTTP_PORT ?? '8080');
-  const dispatch = await startDispatch({ mqttUrl, protocolVersion: config.mqtt.protocolVersion, httpPort: port, log, onHit: (h) => out(formatHit(h)) }).catch(async (err: unknown) => {
+  const dispatchOptions = {
+    mqttUrl,
+    protocolVersion: broker.protocolVersion,
+    ...(broker.kind === 'mosquitto' ? { tls: { ca: pki.caPem, cert: pki.dispatch.certPem, key: pki.dispatch.keyPem } } : {}),
+    agency,
+    trustAnchorsPem: pki.caPem,
+    decryptionKeyPem: pki.dispatch.keyPem,
+    decryptionCertPem: pki.dispatch.certPem,
+    signingKeyPem: pki.dispatch.keyPem,
+    signingChainPem: pki.dispatch.certPem,
+    dataDir: join(DEMO_DIR, 'dispatch'),
+    log,
+    onHit: (h: Parameters<typeof formatHit>[0]) => void out(formatHit(h)),
+  };
+  const dispatch = await startDispatch({ ...dispatchOptions, httpPort: port }).catch(async (err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       out(`  port ${port} is busy; using a free port (set DEMO_HTTP_PORT to choose)`);
-      return startDispatch({ mqttUrl, protocolVersion: config.mqtt.protocolVersion, httpPort: 0, log, onHit: (h) => out(formatHit(h)) });
+      return startDispatch({ ...dispatchOptions, httpPort: 0 });
     }
     throw err;
   });
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
     out(`\n${why}: stopping…`);
     await gateway.stop();
     await dispatch.stop();
-    await broker?.stop();
+    await broker.stop();
     const s = gateway.pipeline.stats;
     out(`stopped cleanly: ${s.framesAnalysed} frames analysed, ${s.detections} detections stored, ${s.hits} hits sent, ${dispatch.receiver.list().length} hits at dispatch.`);
   };

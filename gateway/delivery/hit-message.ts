@@ -32,7 +32,8 @@ export const locationSchema = z.object({
   source: z.enum(['configured', 'gps']),
 });
 
-const ms = z.number().int().nonnegative();
+/** ms since epoch; frame times may carry fractions of a millisecond. */
+const ms = z.number().nonnegative();
 
 export const hitMessageSchema = z.object({
   v: z.literal(HIT_MESSAGE_VERSION),
@@ -174,13 +175,13 @@ export function buildHitDraft(agency: string, detection: Detection, images: Dete
     },
     hotlist: {
       version: match.listVersion,
-      ...(match.listGeneratedAt !== undefined ? { generatedAt: match.listGeneratedAt } : {}),
-      ...(match.listAgeMs !== undefined ? { ageMs: match.listAgeMs } : {}),
+      ...(match.listGeneratedAt !== undefined ? { generatedAt: Math.round(match.listGeneratedAt) } : {}),
+      ...(match.listAgeMs !== undefined ? { ageMs: Math.max(0, Math.round(match.listAgeMs)) } : {}),
       ...(match.listStale !== undefined ? { stale: match.listStale } : {}),
     },
-    capturedAt: detection.capturedAt,
-    readAt: detection.readAt,
-    matchedAt: detection.matchedAt ?? detection.readAt,
+    capturedAt: Math.round(detection.capturedAt),
+    readAt: Math.round(detection.readAt),
+    matchedAt: Math.round(detection.matchedAt ?? detection.readAt),
     versions: { ...detection.versions },
     clock: detection.clock,
   };

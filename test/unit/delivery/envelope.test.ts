@@ -32,6 +32,13 @@ describe('hit envelope (JWS in JWE, jose)', () => {
     expect(hitMessageSchema.safeParse({ ...message, hitId: 'nope' }).success).toBe(false);
   });
 
+  it('regression: frame times with fractions of a millisecond (the pipeline\'s) make a valid message', () => {
+    const d = hitDetection(ID);
+    const draft = buildHitDraft('test-pd', { ...d, capturedAt: d.capturedAt + 0.375, readAt: d.readAt + 0.5, matchedAt: d.readAt + 1.25 }, IMAGES);
+    expect(() => parseHitMessage(JSON.parse(JSON.stringify(stampHit(draft, 1_790_000_000_100, 1))))).not.toThrow();
+    expect(Number.isInteger(draft.capturedAt)).toBe(true);
+  });
+
   it('explains an edit-distance match character by character', () => {
     const d = hitDetection(ID, '7A8C123');
     const match = { ...d.match!, kind: 'edit-distance' as const, distance: 1, substitutions: [{ position: 2, read: '8', listed: 'B', op: 'substituted' as const }] };
