@@ -167,6 +167,15 @@ export class AccountStore {
     return this.accounts.get(a.username) ?? a;
   }
 
+  /** The user's own change: the current password is checked (and counts towards the lockout). */
+  async changePassword(username: string, current: string, next: string, now: number): Promise<void> {
+    await this.checkPassword(username, current, now);
+    checkPassword(next, username, this.o.minPasswordLength, 'body.newPassword');
+    if (next === current) throw new ApiError('invalid-input', 'body.newPassword: must differ from the current password');
+    const hash = await hashPassword(next);
+    await this.update(username, (a) => ({ ...a, passwordHash: hash }));
+  }
+
   /** A wrong second factor counts towards the lockout like a wrong password. */
   async fail(username: string, now: number): Promise<void> {
     await this.update(username, (a) => {

@@ -146,6 +146,9 @@ const pages = {
     function play() { if (player) player.destroy(); const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/live/' + encodeURIComponent(pick.value); player = new JSMpeg.Player(url, { canvas, audio: false }); }
     if (pick && window.JSMpeg) { pick.addEventListener('change', play); play(); }
   },
+  password() {
+    on('password-change-form', async (f) => { await api('POST', '/api/password', formData(f)); f.reset(); msg('Password changed.', true); });
+  },
   health() {
     // No inline handlers (the CSP forbids them): a thumbnail that failed before this ran is caught too.
     for (const img of document.querySelectorAll('img.thumb')) {

@@ -23,7 +23,7 @@ export interface Shell {
 
 export function shell(s: Shell): string {
   const nav = s.user ? NAV[s.user.role].map(([href, label]) => `<a href="${href}">${esc(label)}</a>`).join('') : '';
-  const who = s.user ? `<span class="who">${esc(s.user.username)} (${esc(s.user.role)}) <button type="button" id="logout">Sign out</button></span>` : '';
+  const who = s.user ? `<span class="who">${esc(s.user.username)} (${esc(s.user.role)}) <a href="/password">password</a> <button type="button" id="logout">Sign out</button></span>` : '';
   return `<!doctype html>
 <html lang="en">
 <head>

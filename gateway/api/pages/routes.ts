@@ -46,6 +46,8 @@ export const pageRoutes: readonly RouteDef[] = [
 <p>Key: <code class="secret" id="totp-secret"></code></p><p><small id="totp-uri"></small></p>
 <form id="enrol-form">${field('code', 'Code', 'inputmode="numeric" pattern="[0-9]{6}" required')}<button>Confirm</button></form></section>
 <section id="step-unlock" hidden><form id="unlock-form">${field('password', 'Password', 'type="password" required')}${field('code', 'Code (if you signed in with one)', 'inputmode="numeric"')}<button>Unlock</button></form></section>`),
+  page('page.password', '/password', 'Change password', 'session', (c) => `
+<form id="password-change-form">${field('currentPassword', 'Current password', 'type="password" required autocomplete="current-password"')}${field('newPassword', 'New password (at least ' + String(c.con.settings.api.minPasswordLength) + ' characters)', 'type="password" required autocomplete="new-password"')}<button>Change</button></form>`),
   page('page.health', '/health', 'Health', ['technician', 'admin'], async (c) => healthBody(await healthSnapshot(c.con), c.con.now()), false),
   page('page.live', '/live', 'Live view', ['technician', 'admin'], (c) => `
 <form><label>Camera<select id="live-camera">${c.con.settings.cameras.map((id) => `<option>${esc(id)}</option>`).join('')}</select></label></form>

@@ -136,6 +136,28 @@ export const authRoutes: readonly RouteDef[] = [
     },
   },
   {
+    id: 'password.change', method: 'POST', url: '/api/password', access: 'session', mfa: true, summary: 'Changes the signed-in user\'s own password (the current one is required)',
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['currentPassword', 'newPassword'],
+        properties: { currentPassword: credentials.properties.password, newPassword: credentials.properties.password },
+      },
+    },
+    handler: async (c) => {
+      const s = signedIn(c);
+      const b = c.req.body as { currentPassword: string; newPassword: string };
+      try {
+        await c.con.accounts.changePassword(s.username, b.currentPassword, b.newPassword, c.con.now());
+      } catch (err) {
+        await recordConsole(c.con, c.req, s.username, 'password.change', 'refused', { detail: (err as Error).message });
+        if (c.con.accounts.get(s.username)?.lockedAt !== undefined) c.con.sessions.endAll(s.username);
+        throw err;
+      }
+      await recordConsole(c.con, c.req, s.username, 'password.change', 'ok');
+      return { username: s.username, changed: true };
+    },
+  },
+  {
     id: 'session.me', method: 'GET', url: '/api/me', access: 'session', mfa: false, summary: 'Who is signed in, and whether the second factor was given',
     handler: async (c) => {
       const s = signedIn(c);

@@ -248,3 +248,17 @@ it('one address spraying guesses over many names is throttled (429) after twenty
   h.clock.t += 16 * 60_000;
   expect((await login(h, 'ivy')).statusCode).toBe(200);
 });
+
+it('a user changes their own password: the current one is required, the policy applies, the old one stops working', async () => {
+  h = await harness();
+  await account(h, 'ivy', 'investigator');
+  const cookie = await signIn(h, 'ivy');
+  const change = (currentPassword: string, newPassword: string) => h!.app.inject({ method: 'POST', url: '/api/password', headers: { cookie }, payload: { currentPassword, newPassword } });
+  expect((await change('not-my-password', 'saffron-glacier-tunnel-58')).statusCode).toBe(401);
+  const weak = await change(PASSWORD, 'password2026!');
+  expect(weak.statusCode).toBe(400);
+  expect(weak.json<{ message: string }>().message).toContain('body.newPassword');
+  expect((await change(PASSWORD, 'saffron-glacier-tunnel-58')).statusCode).toBe(200);
+  expect((await login(h, 'ivy')).statusCode).toBe(401);
+  expect((await login(h, 'ivy', 'saffron-glacier-tunnel-58')).statusCode).toBe(200);
+});

@@ -4,6 +4,7 @@
  * ROUTES has no entry here, so a new route cannot go untested.
  */
 import type { InjectOptions } from 'fastify';
+import { PASSWORD } from './fixtures.ts';
 
 export interface World {
   /** A current, unused TOTP code of the account making the request. */
@@ -27,6 +28,9 @@ export const EXAMPLES: Record<string, Example> = {
   'session.unlock': () => ({ method: 'POST', url: '/api/session/unlock', payload: { password: 'x' } }),
   'session.logout': () => ({ method: 'POST', url: '/api/logout', payload: {} }),
   'session.me': () => ({ method: 'GET', url: '/api/me' }),
+  // Reaches the handler (current password checked) but changes nothing: the other tests sign in with PASSWORD.
+  'password.change': () => ({ method: 'POST', url: '/api/password', payload: { currentPassword: PASSWORD, newPassword: PASSWORD } }),
+  'page.password': () => ({ method: 'GET', url: '/password' }),
   'accounts.list': () => ({ method: 'GET', url: '/api/accounts' }),
   'accounts.create': () => ({ method: 'POST', url: '/api/accounts', payload: { username: 'newtech', role: 'technician', password: 'copper-meadow-violin-77' } }),
   'accounts.release': () => ({ method: 'POST', url: '/api/accounts/target/release', payload: {} }),
@@ -80,6 +84,7 @@ export const BAD: Record<string, BadCase> = {
   'session.totp': { req: () => ({ method: 'POST', url: '/api/login/totp', payload: { code: '12ab56' } }), field: 'body.code' },
   'totp.confirm': { req: () => ({ method: 'POST', url: '/api/totp/confirm', payload: {} }), field: 'body.code' },
   'session.unlock': { req: () => ({ method: 'POST', url: '/api/session/unlock', payload: { password: 'x', code: '1' } }), field: 'body.code' },
+  'password.change': { req: () => ({ method: 'POST', url: '/api/password', payload: { currentPassword: 'x' } }), field: 'body.newPassword' },
   'accounts.create': { req: () => ({ method: 'POST', url: '/api/accounts', payload: { username: 'bob', role: 'superuser', password: 'copper-meadow-violin-77' } }), field: 'body.role' },
   'accounts.release': { req: () => ({ method: 'POST', url: '/api/accounts/Bad%20Name/release', payload: {} }), field: 'params.username' },
   'accounts.disable': { req: () => ({ method: 'POST', url: '/api/accounts/target/disable', payload: { disabled: 'maybe' } }), field: 'body.disabled' },
