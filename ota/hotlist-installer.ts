@@ -59,6 +59,11 @@ export class HotlistInstaller {
       this.deps.events.emit({ type: 'hotlist-stale', at: this.deps.now(), source: 'ota', target: target.name, listVersion: target.version, generatedAt, ageMs, maxAgeMs: this.deps.maxAgeMs });
       throw new OtaError('stale', `${target.name} v${target.version} was generated ${Math.round(ageMs / 3600_000)} h ago, past the ${Math.round(this.deps.maxAgeMs / 3600_000)} h policy`, target.name);
     }
+    const installedAt = Number(current?.detail?.generatedAt);
+    if (Number.isFinite(installedAt) && generatedAt < installedAt) {
+      // A newer signed version of an older list (a re-signed backup, a mistake): older data never replaces newer (P3).
+      throw new OtaError('rollback', `${target.name} v${target.version} was generated ${new Date(generatedAt).toISOString()}, before the list in force (${new Date(installedAt).toISOString()})`, target.name);
+    }
     this.deps.progress?.begin(HOTLIST_KIND, target.name, target.version, 3);
     try {
       const file = path.join(this.deps.workDir, `hotlist-${target.version}.download`);

@@ -228,6 +228,23 @@ describe('OTA tamper matrix (TUF over HTTPS)', () => {
     expect(trusted.signed.version).toBe(1);
   });
 
+  it('a newer version of a list generated before the one in force → refused (newest data never overwritten by older)', async () => {
+    const w = await world();
+    await publishList(w.r, ['OLD0002'], { generatedAt: Date.now() - 3600_000 });
+    const ev = await expectRefused(w, 'rollback');
+    expect(String(ev.message)).toMatch(/before the list in force/);
+  });
+
+  it('a validly signed list the gateway cannot load → refused, previous list in force, hotlist-rejected raised', async () => {
+    const w = await world();
+    const f = path.join(w.r.dir, 'broken.csv');
+    await writeFile(f, 'this is not,a hot list\n1,2\n');
+    await w.r.repo.addTarget(f, { name: 'hotlist/agency.csv', kind: 'hotlist', custom: { generatedAt: new Date().toISOString() } });
+    await w.r.release();
+    await expectRefused(w, 'invalid');
+    expect(w.dev.events.some((e) => e.type === 'hotlist-rejected')).toBe(true);
+  });
+
   it('a list older than the freshness policy → refused as stale, stale-list event', async () => {
     const w = await world();
     await publishList(w.r, ['OLD0001'], { generatedAt: Date.now() - 30 * 3600_000 });
