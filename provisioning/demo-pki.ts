@@ -48,6 +48,11 @@ export interface DemoPkiOptions {
   readonly brokerDns?: readonly string[];
   readonly brokerIps?: readonly string[];
   readonly deviceDays?: number;
+  /**
+   * mosquitto started as root drops to its own user and must then read the broker's key and the
+   * CA bundle: make the PKI directory traversable and the broker key world-readable. Demo and tests only.
+   */
+  readonly readableByBroker?: boolean;
 }
 
 export async function createDemoPki(dir: string, o: DemoPkiOptions = {}): Promise<DemoPki> {
@@ -73,6 +78,11 @@ export async function createDemoPki(dir: string, o: DemoPkiOptions = {}): Promis
     return pair;
   };
   for (const id of o.devices ?? []) await addDevice(id);
+  if (o.readableByBroker) {
+    const { chmod } = await import('node:fs/promises');
+    await chmod(dir, 0o755);
+    await chmod(broker.key, 0o644);
+  }
   const crl = join(dir, 'crl.pem');
   await writeFileAtomic(crl, await authority.publishCrl());
 

@@ -8,7 +8,7 @@
  * checks the CA's CRL and by EST.
  */
 import { readFileSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -45,17 +45,10 @@ const events: { type: string; [k: string]: unknown }[] = [];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'rotation-'));
-  pki = await createDemoPki(join(root, 'pki'), { agency: AGENCY });
-  // mosquitto started as root drops to its own user: give it copies it can read (test only)
   await chmod(root, 0o755);
-  const brokerDir = join(root, 'broker');
-  await mkdir(brokerDir, { mode: 0o755 });
-  for (const [from, to] of [[pki.caBundle, 'ca.pem'], [pki.broker.cert, 'broker.crt'], [pki.broker.key, 'broker.key']] as const) {
-    await copyFile(from, join(brokerDir, to));
-    await chmod(join(brokerDir, to), 0o644);
-  }
+  pki = await createDemoPki(join(root, 'pki'), { agency: AGENCY, readableByBroker: true });
   broker = await startMosquitto({
-    tls: { cafile: join(brokerDir, 'ca.pem'), certfile: join(brokerDir, 'broker.crt'), keyfile: join(brokerDir, 'broker.key') },
+    tls: { cafile: pki.caBundle, certfile: pki.broker.cert, keyfile: pki.broker.key },
     extraConfig: ['use_identity_as_username true', 'max_inflight_messages 100', 'max_queued_messages 10000'],
   });
   est = await startEstServer({ ca: pki.authority, log });
