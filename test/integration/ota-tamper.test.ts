@@ -85,6 +85,12 @@ describe('OTA tamper matrix (TUF over HTTPS)', () => {
     expect(report).toMatchObject({ ok: true, installed: [{ kind: 'hotlist', version: 2 }] });
     expect(w.dev.hotlist.current().version).not.toBe(w.version);
     expect(await readFile(w.dev.listPath, 'utf8')).toBe(csvList(['GOOD002']));
+    // Progress: steps and bytes as events, the last download event complete.
+    const progress = w.dev.events.filter((e) => e.type === 'ota-progress' && e.step === 'download');
+    const size = Buffer.byteLength(csvList(['GOOD002']));
+    expect(progress.at(-1)).toMatchObject({ kind: 'hotlist', version: 2, bytesDone: size, bytesTotal: size, stepIndex: 1, steps: 3 });
+    expect(w.dev.agent.status()).toMatchObject({ lastCheckOk: true, installed: { hotlist: { version: 2, target: 'hotlist/agency.csv' } } });
+    expect(w.dev.agent.status().activity).toBeUndefined();
   });
 
   it('bad signature on targets metadata → refused', async () => {
