@@ -1,8 +1,9 @@
 /**
  * The DigitalInput / DigitalOutput contract, run against every backend that can run here. The
- * simulated twin always can. The sysfs (onoff) backend needs a real board with an output wired to
- * an input: set ALPR_GPIO_LOOPBACK="chip:outOffset:inOffset" (e.g. pinctrl-rp1:20:21) on a Pi to
- * run it there; on this machine there is no /sys/class/gpio, so it is skipped and says why.
+ * simulated twin always can. The sysfs (onoff) backend needs a real board with one line wired to
+ * another: on a Pi set ALPR_GPIO_LOOPBACK="chip:driver:input:spare" (e.g. pinctrl-rp1:20:21:26,
+ * the spare a free line for the output tests) to run it there; on this machine there is no
+ * /sys/class/gpio, so it is skipped and says why.
  */
 import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -15,12 +16,13 @@ interface Harness {
   readonly name: string;
   readonly available: string | true;
   backend(): Promise<GpioBackend>;
-  /** The input line and a function setting its electrical level. */
-  input(): { line: LineSpec; drive(level: 0 | 1): void };
+  /** The input line under test and a function setting its electrical level (called before and after the input opens). */
+  input(backend: GpioBackend): { line: LineSpec; drive(level: 0 | 1): void; release(): void };
   outputLine(): LineSpec;
 }
 
 const sim = new SimulatedGpio();
+// chip:driverOffset:inputOffset:spareOffset — the driver line wired to the input line, the spare free.
 const loopback = process.env['ALPR_GPIO_LOOPBACK']?.split(':');
 
 const harnesses: Harness[] = [
@@ -28,44 +30,43 @@ const harnesses: Harness[] = [
     name: 'simulated twin',
     available: true,
     backend: async () => sim,
-    input: () => ({ line: { chip: 'pinctrl-rp1', offset: 5 }, drive: (level) => sim.drive({ chip: 'pinctrl-rp1', offset: 5 }, level) }),
+    input: () => ({ line: { chip: 'pinctrl-rp1', offset: 5 }, drive: (level) => sim.drive({ chip: 'pinctrl-rp1', offset: 5 }, level), release: () => undefined }),
     outputLine: () => ({ chip: 'pinctrl-rp1', offset: 6 }),
   },
   {
     name: 'sysfs via onoff (loopback wired on a Pi)',
-    available: !existsSync('/sys/class/gpio') ? 'no /sys/class/gpio on this machine' : loopback?.length !== 3 ? 'ALPR_GPIO_LOOPBACK not set' : true,
+    available: !existsSync('/sys/class/gpio') ? 'no /sys/class/gpio on this machine' : loopback?.length !== 4 ? 'ALPR_GPIO_LOOPBACK=chip:driver:input:spare not set' : true,
     backend: () => OnoffGpioBackend.create('/sys'),
-    input: () => {
-      const [chip, out, inp] = loopback as [string, string, string];
-      let driver: ReturnType<GpioBackend['openOutput']> | undefined;
-      return {
-        line: { chip, offset: Number(inp) },
-        drive: (level) => {
-          driver ??= backendForDrive?.openOutput({ chip, offset: Number(out) }, level);
-          driver?.write(level);
-        },
-      };
+    input: (backend) => {
+      const [chip, driverOffset, inputOffset] = loopback as [string, string, string, string];
+      const driver = backend.openOutput({ chip, offset: Number(driverOffset) }, 0);
+      return { line: { chip, offset: Number(inputOffset) }, drive: (level) => driver.write(level), release: () => driver.close() };
     },
-    outputLine: () => ({ chip: (loopback as string[])[0] as string, offset: 26 }),
+    outputLine: () => ({ chip: (loopback as string[])[0] as string, offset: Number((loopback as string[])[3]) }),
   },
 ];
-let backendForDrive: GpioBackend | undefined;
 
 for (const h of harnesses) {
   describe.skipIf(h.available !== true)(`GPIO contract: ${h.name}${h.available === true ? '' : ` (skipped: ${h.available})`}`, () => {
     let gpio: Gpio;
+    let releases: (() => void)[] = [];
+    const wired = (): { line: LineSpec; drive(level: 0 | 1): void } => {
+      const end = h.input(gpio.backend);
+      releases.push(end.release);
+      return end;
+    };
     beforeEach(async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-      const backend = await h.backend();
-      backendForDrive = backend;
-      gpio = new Gpio(backend, { log: captureLog().log, timers: systemTimers }, 30);
+      gpio = new Gpio(await h.backend(), { log: captureLog().log, timers: systemTimers }, 30);
     });
     afterEach(() => {
+      for (const release of releases) release();
+      releases = [];
       vi.useRealTimers();
     });
 
     it('a bouncing switch gives one change, only after it has been quiet for debounceMs', () => {
-      const { line, drive } = h.input();
+      const { line, drive } = wired();
       drive(0);
       const input = gpio.input('door', line);
       const seen: [boolean, number][] = [];
@@ -86,7 +87,7 @@ for (const h of harnesses) {
     });
 
     it('a glitch shorter than debounceMs that returns to the old level is no change at all', () => {
-      const { line, drive } = h.input();
+      const { line, drive } = wired();
       drive(0);
       const input = gpio.input('loop', line);
       const seen: boolean[] = [];
@@ -100,7 +101,7 @@ for (const h of harnesses) {
     });
 
     it('active-low: a line pulled to ground reads as asserted', () => {
-      const { line, drive } = h.input();
+      const { line, drive } = wired();
       drive(1);
       const input = gpio.input('tamper', { ...line, activeLow: true });
       expect(input.value()).toBe(false);
@@ -115,7 +116,7 @@ for (const h of harnesses) {
     });
 
     it('after close no listener is called and the line can be opened again', () => {
-      const { line, drive } = h.input();
+      const { line, drive } = wired();
       drive(0);
       const input = gpio.input('x', line);
       const seen: boolean[] = [];
