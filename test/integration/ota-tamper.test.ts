@@ -251,6 +251,18 @@ describe('OTA tamper matrix (TUF over HTTPS)', () => {
     expect(w.dev.events.some((e) => e.type === 'hotlist-rejected')).toBe(true);
   });
 
+  it('trusted metadata torn by a power cut: root restored from the last verified copy, role files fetched again', async () => {
+    const w = await world();
+    const meta = path.join(w.dev.dataDir, 'ota', 'metadata');
+    // tuf-js writes metadata with a plain write: what a cut at the wrong moment leaves behind.
+    await writeFile(path.join(meta, 'root.json'), '{"signed": {"_type": "ro');
+    await writeFile(path.join(meta, 'timestamp.json'), '');
+    await publishList(w.r, ['GOOD005']);
+    const report = await w.dev.agent.checkNow('test');
+    expect(report).toMatchObject({ ok: true, installed: [{ kind: 'hotlist', version: 2 }] });
+    expect(JSON.parse(await readFile(path.join(meta, 'root.json'), 'utf8'))).toMatchObject({ signed: { _type: 'root', version: 1 } });
+  });
+
   it('a list older than the freshness policy → refused as stale, stale-list event', async () => {
     const w = await world();
     await publishList(w.r, ['OLD0001'], { generatedAt: Date.now() - 30 * 3600_000 });
