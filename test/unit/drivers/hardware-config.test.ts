@@ -63,6 +63,13 @@ describe('hardware config', () => {
     expect(problems.join('\n')).toMatch(/hardware\.radar\.format: /);
   });
 
+  it('maintenance windows in config: ISO times with an offset, refused otherwise', () => {
+    const ok = loadConfig({ ...baseEnv, ALPR_HARDWARE_TAMPER: '{"line":{"chip":"pinctrl-rp1","offset":17},"maintenance":[{"from":"2026-12-01T16:00:00Z","to":"2026-12-01T18:00:00-00:00","by":"ops","reason":"camera swap"}]}' });
+    expect(ok.hardware.tamper?.maintenance).toHaveLength(1);
+    const problems = problemsOf(() => loadConfig({ ...baseEnv, ALPR_HARDWARE_TAMPER: '{"line":{"chip":"pinctrl-rp1","offset":17},"maintenance":[{"from":"next tuesday","to":"2026-12-01T18:00:00Z","by":"ops","reason":"x"}]}' }));
+    expect(problems[0]).toMatch(/^hardware\.tamper\.maintenance\.0\.from: /);
+  });
+
   it('two devices on one GPIO line are refused', () => {
     const problems = problemsOf(() => loadConfig({
       ...baseEnv,

@@ -158,6 +158,25 @@ describe('Pole', () => {
     await vi.waitFor(() => expect(r.audits.map((a) => `${a.user} ${a.action}`)).toEqual(['tech.jones illuminator.override', 'tech.jones maintenance.announce', 'system enclosure.open']), wait);
   });
 
+  it('maintenance windows from config: a past one is ignored, a current one makes the opening expected', async () => {
+    const r = await rig({
+      gpio: { backend: 'simulated' },
+      tamper: {
+        line: { chip: 'pinctrl-rp1', offset: 17, activeLow: true }, policy: 'lock-console',
+        maintenance: [
+          { from: '2026-11-01T10:00:00Z', to: '2026-11-01T12:00:00Z', by: 'ops', reason: 'last visit' },
+          { from: '2026-11-22T19:30:00Z', to: '2026-11-22T21:00:00Z', by: 'ops', reason: 'pole survey' },
+        ],
+      },
+    });
+    await r.pole.start();
+    expect(r.pole.status().tamper?.maintenance).toMatchObject({ reason: 'pole survey', source: 'config' });
+    r.gpio.drive({ chip: 'pinctrl-rp1', offset: 17 }, 0);
+    r.timers.fireAllAt(r.timers.t + 30);
+    await vi.waitFor(() => expect(r.events.find((e) => e.type === 'tamper.opened')).toMatchObject({ expected: true, severity: 'info' }), wait);
+    expect(r.pole.consoleLocked()).toBe(false);
+  });
+
   it('no sysfs GPIO: boot fails clearly, or runs the twin with a warning when simulateIfAbsent', async () => {
     const tamper = { line: { chip: 'pinctrl-rp1', offset: 17 } };
     await expect(rig({ gpio: { sysfsRoot: '/nonexistent-sysfs' }, tamper })).rejects.toThrow(GpioUnavailableError);
