@@ -41,10 +41,12 @@ export interface StatusProvider {
 /**
  * The drivers' tamper switch: while `consoleLocked()` is true, data pages are refused until an
  * admin clears it (the enclosure was opened; the person at the pole may not be who they say).
+ * The lock itself (kept across reboots, LED, events) is the drivers' (drivers/tamper).
  */
 export interface TamperLock {
   consoleLocked(): boolean;
-  clearConsoleLock(by: string): void | Promise<void>;
+  /** Clears the lock; false when it was not set. `drivers/pole.ts`'s Pole has this shape. */
+  clearLock(by: string): boolean | Promise<boolean>;
 }
 
 export interface Clock {

@@ -76,8 +76,7 @@ export const adminRoutes: readonly RouteDef[] = [
     schema: { body: { type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: { type: 'string', minLength: 3, maxLength: 500 } } } },
     handler: async (c) => {
       const { reason } = c.req.body as { reason: string };
-      const was = c.con.deps.tamper.consoleLocked();
-      await c.con.deps.tamper.clearConsoleLock(c.session?.username ?? '(none)');
+      const was = await c.con.deps.tamper.clearLock(c.session?.username ?? '(none)');
       await recordConsole(c.con, c.req, c.session?.username ?? '(none)', 'tamper.clear', 'ok', { purpose: reason, detail: was ? 'tamper lock cleared' : 'tamper lock was not set' });
       return { locked: c.con.deps.tamper.consoleLocked() };
     },

@@ -13,9 +13,11 @@ export class FakeTamper implements TamperLock {
   consoleLocked(): boolean {
     return this.locked;
   }
-  clearConsoleLock(by: string): void {
+  clearLock(by: string): boolean {
     this.clearedBy.push(by);
+    const was = this.locked;
     this.locked = false;
+    return was;
   }
 }
 

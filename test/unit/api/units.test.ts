@@ -1,5 +1,7 @@
 /** The console's pure parts: password policy and hashing, TOTP (RFC 6238 vectors), lockout, commissioning summary, error mapping, OpenAPI. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { Pole } from '../../../drivers/pole.ts';
+import type { TamperLock } from '../../../gateway/api/types.ts';
 import { editDistance, summarise, type CommissioningRun } from '../../../gateway/api/commissioning.ts';
 import { ApiError, mapError } from '../../../gateway/api/errors.ts';
 import { laplacianVariance } from '../../../gateway/api/focus.ts';
@@ -146,4 +148,8 @@ describe('address throttle', () => {
     expect(t.allowed('10.0.0.8', 10)).toBe(true);
     expect(t.allowed('10.0.0.9', 60_003)).toBe(true);
   });
+});
+
+it('the drivers\' Pole can be passed as the console\'s tamper lock as it is', () => {
+  expectTypeOf<Pole>().toExtend<TamperLock>();
 });
