@@ -19,7 +19,13 @@ interface Harness {
   /** The input line under test and a function setting its electrical level (called before and after the input opens). */
   input(backend: GpioBackend): { line: LineSpec; drive(level: 0 | 1): void; release(): void };
   outputLine(): LineSpec;
+  /** Lets the backend deliver edges: sysfs edges arrive through epoll on the event loop, not at once. */
+  settle(): Promise<void>;
 }
+
+const turns = async (n: number): Promise<void> => {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+};
 
 const sim = new SimulatedGpio();
 // chip:driverOffset:inputOffset:spareOffset — the driver line wired to the input line, the spare free.
@@ -32,6 +38,7 @@ const harnesses: Harness[] = [
     backend: async () => sim,
     input: () => ({ line: { chip: 'pinctrl-rp1', offset: 5 }, drive: (level) => sim.drive({ chip: 'pinctrl-rp1', offset: 5 }, level), release: () => undefined }),
     outputLine: () => ({ chip: 'pinctrl-rp1', offset: 6 }),
+    settle: async () => undefined,
   },
   {
     name: 'sysfs via onoff (loopback wired on a Pi)',
@@ -43,6 +50,7 @@ const harnesses: Harness[] = [
       return { line: { chip, offset: Number(inputOffset) }, drive: (level) => driver.write(level), release: () => driver.close() };
     },
     outputLine: () => ({ chip: (loopback as string[])[0] as string, offset: Number((loopback as string[])[3]) }),
+    settle: () => turns(5),
   },
 ];
 
@@ -50,10 +58,17 @@ for (const h of harnesses) {
   describe.skipIf(h.available !== true)(`GPIO contract: ${h.name}${h.available === true ? '' : ` (skipped: ${h.available})`}`, () => {
     let gpio: Gpio;
     let releases: (() => void)[] = [];
-    const wired = (): { line: LineSpec; drive(level: 0 | 1): void } => {
+    /** The wired input; `drive` sets the level and waits until the backend has delivered the edge. */
+    const wired = (): { line: LineSpec; drive(level: 0 | 1): Promise<void> } => {
       const end = h.input(gpio.backend);
       releases.push(end.release);
-      return end;
+      return {
+        line: end.line,
+        drive: async (level) => {
+          end.drive(level);
+          await h.settle();
+        },
+      };
     };
     beforeEach(async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
@@ -65,15 +80,15 @@ for (const h of harnesses) {
       vi.useRealTimers();
     });
 
-    it('a bouncing switch gives one change, only after it has been quiet for debounceMs', () => {
+    it('a bouncing switch gives one change, only after it has been quiet for debounceMs', async () => {
       const { line, drive } = wired();
-      drive(0);
+      await drive(0);
       const input = gpio.input('door', line);
       const seen: [boolean, number][] = [];
       const t0 = Date.now();
       input.onChange((v, at) => seen.push([v, at - t0]));
       for (const level of [1, 0, 1, 0, 1] as const) {
-        drive(level);
+        await drive(level);
         vi.advanceTimersByTime(5);
       }
       expect(seen).toEqual([]);
@@ -86,42 +101,42 @@ for (const h of harnesses) {
       input.close();
     });
 
-    it('a glitch shorter than debounceMs that returns to the old level is no change at all', () => {
+    it('a glitch shorter than debounceMs that returns to the old level is no change at all', async () => {
       const { line, drive } = wired();
-      drive(0);
+      await drive(0);
       const input = gpio.input('loop', line);
       const seen: boolean[] = [];
       input.onChange((v) => seen.push(v));
-      drive(1);
+      await drive(1);
       vi.advanceTimersByTime(10);
-      drive(0);
+      await drive(0);
       vi.advanceTimersByTime(100);
       expect(seen).toEqual([]);
       input.close();
     });
 
-    it('active-low: a line pulled to ground reads as asserted', () => {
+    it('active-low: a line pulled to ground reads as asserted', async () => {
       const { line, drive } = wired();
-      drive(1);
+      await drive(1);
       const input = gpio.input('tamper', { ...line, activeLow: true });
       expect(input.value()).toBe(false);
       const seen: boolean[] = [];
       input.onChange((v) => seen.push(v));
-      drive(0);
+      await drive(0);
       vi.advanceTimersByTime(30);
-      drive(1);
+      await drive(1);
       vi.advanceTimersByTime(30);
       expect(seen).toEqual([true, false]);
       input.close();
     });
 
-    it('after close no listener is called and the line can be opened again', () => {
+    it('after close no listener is called and the line can be opened again', async () => {
       const { line, drive } = wired();
-      drive(0);
+      await drive(0);
       const input = gpio.input('x', line);
       const seen: boolean[] = [];
       input.onChange((v) => seen.push(v));
-      drive(1);
+      await drive(1);
       input.close();
       vi.advanceTimersByTime(100);
       expect(seen).toEqual([]);
@@ -130,7 +145,7 @@ for (const h of harnesses) {
       again.close();
     });
 
-    it('outputs start at the initial value and follow set(), active-low inverted on the wire', () => {
+    it('outputs start at the initial value and follow set(), active-low inverted on the wire', async () => {
       const line = h.outputLine();
       const out = gpio.output('led', line, true);
       expect(out.value()).toBe(true);
