@@ -18,7 +18,7 @@ import type { EventSink } from '../../gateway/events.ts';
 import { fsyncDir, fsyncFile } from '../../gateway/hotlist/atomic.ts';
 import { readBundleHeader, unpackBundle } from '../bundle.ts';
 import { OtaError } from '../errors.ts';
-import { hashFile } from '../release/repository.ts';
+import { hashFile } from '../hash.ts';
 import type { ProgressTracker } from '../progress.ts';
 import { readJournal, writeJournal, UPDATE_STATES, type ActiveUpdate, type Journal, type JournalTarget, type LastOutcome, type UpdateState } from './journal.ts';
 import { SLOT_HEADER, Slots } from './slots.ts';

@@ -15,8 +15,7 @@
  * last, each renamed into place, so a device never sees metadata naming a file not yet there.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Metadata, Root, Targets } from '@tufjs/models';
 import { ReleaseError } from '../errors.ts';
@@ -27,6 +26,8 @@ import {
   snapshotJson, targetsJson, timestampJson, unsigned, ROLES, type RoleKeys, type RoleName,
 } from './metadata.ts';
 import { makeDelta } from '../delta.ts';
+import { hashFile } from '../hash.ts';
+import { copyOut } from './copy-out.ts';
 
 export const TARGET_KINDS = ['hotlist', 'model-pack', 'firmware', 'balena-release'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
@@ -44,7 +45,7 @@ export interface ReleaseProgress {
   step(name: string, index: number, total: number): void;
   bytes(done: number, total: number): void;
 }
-const noProgress: ReleaseProgress = { step: () => undefined, bytes: () => undefined };
+export const noProgress: ReleaseProgress = { step: () => undefined, bytes: () => undefined };
 
 export interface InitOptions {
   readonly keysDir: string;
@@ -350,7 +351,7 @@ export class ReleaseRepository {
     await writeFileAtomic(path.join(this.metaDir, 'timestamp.json'), serialise(ts));
     if (outDir) {
       progress.step('copy', 2, 3);
-      await this.copyOut(outDir, progress);
+      await copyOut(this.dir, outDir, progress);
     }
     progress.step('done', 3, 3);
     return { root: root.signed.version, targets: targetsVersion, snapshot: snapshotVersion, timestamp: tsVersion };
@@ -397,62 +398,10 @@ export class ReleaseRepository {
     await writeFileAtomic(path.join(this.metaDir, `${root.signed.version}.root.json`), bytes);
     await writeFileAtomic(path.join(this.metaDir, 'root.json'), bytes);
   }
-
-  private async copyOut(outDir: string, progress: ReleaseProgress): Promise<void> {
-    const files: { from: string; rel: string; size: number }[] = [];
-    for (const rel of await listFiles(path.join(this.dir, 'targets'))) {
-      files.push({ from: path.join(this.dir, 'targets', rel), rel: path.join('targets', rel), size: (await stat(path.join(this.dir, 'targets', rel))).size });
-    }
-    const meta = (await readdir(this.metaDir)).filter((f) => f.endsWith('.json'));
-    // Numbered metadata before root.json and timestamp.json: a device reading mid-copy sees the old
-    // timestamp (pointing at files that exist) or the new one (pointing at files already copied).
-    meta.sort((a, b) => rank(a) - rank(b));
-    for (const f of meta) files.push({ from: path.join(this.metaDir, f), rel: path.join('metadata', f), size: (await stat(path.join(this.metaDir, f))).size });
-    const total = files.reduce((n, f) => n + f.size, 0);
-    let done = 0;
-    for (const f of files) {
-      const dest = path.join(outDir, f.rel);
-      await mkdir(path.dirname(dest), { recursive: true });
-      const existing = await stat(dest).catch(() => undefined);
-      // Content-addressed targets and numbered metadata never change once written.
-      const immutable = f.rel.startsWith('targets') || /^\d+\./.test(path.basename(f.rel));
-      if (!(immutable && existing?.size === f.size)) await copyFileAtomic(f.from, dest);
-      done += f.size;
-      progress.bytes(done, total);
-    }
-  }
-}
-
-function rank(file: string): number {
-  if (file === 'timestamp.json') return 3;
-  if (file === 'root.json') return 2;
-  return /^\d+\.root\.json$/.test(file) ? 0 : 1;
 }
 
 function publicRoles(roles: Record<RoleName, RoleKeys>): Record<RoleName, RoleKeys> {
   const out = {} as Record<RoleName, RoleKeys>;
   for (const r of ROLES) out[r] = { keys: roles[r].keys.map(publicOnly), threshold: roles[r].threshold };
   return out;
-}
-
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of await readdir(dir, { withFileTypes: true })) {
-    const rel = path.join(prefix, d.name);
-    if (d.isDirectory()) out.push(...(await listFiles(path.join(dir, d.name), rel)));
-    else if (d.isFile()) out.push(rel);
-  }
-  return out;
-}
-
-export async function hashFile(file: string, progress: ReleaseProgress = noProgress): Promise<{ sha256: string; length: number }> {
-  const total = (await stat(file)).size;
-  const hash = createHash('sha256');
-  let length = 0;
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    length += (chunk as Buffer).length;
-    progress.bytes(length, total);
-  }
-  return { sha256: hash.digest('hex'), length };
 }

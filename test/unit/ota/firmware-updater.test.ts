@@ -9,7 +9,7 @@ import { OtaError } from '../../../ota/errors.ts';
 import { FirmwareUpdater, type HealthChecks } from '../../../ota/firmware/updater.ts';
 import type { JournalTarget } from '../../../ota/firmware/journal.ts';
 import { chooseLaunch } from '../../../ota/firmware/launcher.ts';
-import { hashFile } from '../../../ota/release/repository.ts';
+import { hashFile } from '../../../ota/hash.ts';
 import { ProgressTracker } from '../../../ota/progress.ts';
 import { makeFirmwareBundle, runningVersion } from '../../helpers/ota-firmware.ts';
 
