@@ -11,8 +11,8 @@ import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../models/eval/cli-io.ts';
-import { main } from '../../models/eval/cli.ts';
 import { CertificateAuthority } from '../../provisioning/ca/authority.ts';
+import { caCommand } from '../../provisioning/cli/ca-command.ts';
 import { selftestCommand } from '../../provisioning/cli/selftest-command.ts';
 import { statusCommand } from '../../provisioning/cli/status-command.ts';
 import { startEstServer, type RunningEstServer } from '../../provisioning/est/server.ts';
@@ -38,7 +38,7 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'prov-cli-'));
   clipPath = (await testClip()).path;
   const io = capture(root);
-  expect(await main(['ca', 'init', '--dir', 'ca', '--agency', 'metro-pd'], io)).toBe(0);
+  expect(await caCommand(['init', '--dir', 'ca', '--agency', 'metro-pd'], io)).toBe(0);
   expect(io.out()).toContain('CA created');
   const ca = new CertificateAuthority(join(root, 'ca'));
   est = await startEstServer({ ca, log: pino({ level: 'silent' }) });
@@ -68,7 +68,7 @@ afterAll(async () => {
 describe('alpr ca / provision / status / selftest', () => {
   it('provision enrols from the device variables; a second run leaves the device alone; a bad token changes nothing', async () => {
     const tokenIo = capture(root);
-    expect(await main(['ca', 'issue-token', 'pole-5', '--dir', 'ca', '--json'], tokenIo)).toBe(0);
+    expect(await caCommand(['issue-token', 'pole-5', '--dir', 'ca', '--json'], tokenIo)).toBe(0);
     const { token } = JSON.parse(tokenIo.out()) as { token: string };
 
     const { provisionCommand } = await import('../../provisioning/cli/provision-command.ts');
@@ -88,7 +88,7 @@ describe('alpr ca / provision / status / selftest', () => {
     expect(serialHex(kept!.leaf)).toBe(serial);
 
     const list = capture(root);
-    expect(await main(['ca', 'list', '--dir', 'ca'], list)).toBe(0);
+    expect(await caCommand(['list', '--dir', 'ca'], list)).toBe(0);
     expect(list.out()).toContain(`${serial}  pole-5`);
   });
 
@@ -141,12 +141,12 @@ describe('alpr ca / provision / status / selftest', () => {
 
   it('revoke and crl from the command line; a bad config is exit 78 with the reason', async () => {
     const io = capture(root);
-    expect(await main(['ca', 'revoke', 'pole-5', '--dir', 'ca', '--reason', 'keyCompromise'], io)).toBe(0);
+    expect(await caCommand(['revoke', 'pole-5', '--dir', 'ca', '--reason', 'keyCompromise'], io)).toBe(0);
     expect(io.out()).toMatch(/revoked [0-9A-F]{32}; CRL republished/);
     const crl = capture(root);
-    expect(await main(['ca', 'crl', '--dir', 'ca', '--out', 'published.crl.pem'], crl)).toBe(0);
+    expect(await caCommand(['crl', '--dir', 'ca', '--out', 'published.crl.pem'], crl)).toBe(0);
     const none = capture(root);
-    expect(await main(['ca', 'revoke', 'pole-404', '--dir', 'ca'], none)).toBe(1);
+    expect(await caCommand(['revoke', 'pole-404', '--dir', 'ca'], none)).toBe(1);
     expect(none.err()).toContain('nothing issued matches "pole-404"');
     const broken = capture(root);
     expect(await statusCommand([], broken, { ...env, ALPR_MQTT_URL: 'http://nope' })).toBe(78);
