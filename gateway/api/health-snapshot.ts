@@ -18,6 +18,6 @@ export async function healthSnapshot(con: ConsoleState): Promise<HealthView> {
     const series = c.readsPerHour ?? con.readsPerHour.series(id, now);
     return { ...c, ...(series ? { readsPerHour: series } : {}) };
   });
-  const certificate = snap.certificate ?? (con.tls ? { subject: con.tls.subject, notAfter: con.tls.notAfter, source: con.tls.source } : undefined);
+  const certificate = snap.certificate ?? (con.tls ? { subject: con.tls.subject, notAfter: con.tls.notAfter, source: con.tls.source, ...(con.tls.note ? { note: con.tls.note } : {}) } : undefined);
   return { ...snap, cameras, ...(certificate ? { certificate } : {}), tamperLocked: con.deps.tamper.consoleLocked() };
 }

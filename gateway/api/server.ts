@@ -197,6 +197,7 @@ export async function startConsole(settings: ApiSettings, deps: ApiDeps): Promis
     ...(settings.api.tlsCertPath !== undefined ? { certPath: settings.api.tlsCertPath } : {}),
     ...(settings.api.tlsKeyPath !== undefined ? { keyPath: settings.api.tlsKeyPath } : {}),
   });
+  if (tls.note) deps.logger?.warn({ module: 'api', note: tls.note }, 'console uses its own certificate');
   const built = await buildApi(settings, deps, { tls });
   const { liveView } = deps;
   // fastify's https server is a tls.Server: it emits 'upgrade' exactly as an http.Server does.

@@ -17,6 +17,20 @@ export interface TlsMaterial {
   readonly source: 'device' | 'configured' | 'self-signed';
   readonly subject: string;
   readonly notAfter: number;
+  /** Why the device certificate was not used, when it was present but unfit. */
+  readonly note?: string;
+}
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+
+/** Why a certificate cannot serve HTTPS now, or undefined if it can. */
+export function unfitForServer(cert: string, now: number): string | undefined {
+  const x = new X509Certificate(cert);
+  // keyUsage here is the extended key usage list; absent means any use.
+  if (x.keyUsage !== undefined && !x.keyUsage.includes(SERVER_AUTH)) return 'it is for client authentication only (no serverAuth)';
+  if (Date.parse(x.validTo) <= now) return `it expired ${x.validTo}`;
+  if (Date.parse(x.validFrom) > now) return `it is not valid before ${x.validFrom}`;
+  return undefined;
 }
 
 const RENEW_BEFORE_MS = 30 * 86_400_000;
@@ -36,7 +50,7 @@ function describe(cert: string): { subject: string; notAfter: number } {
 }
 
 /** A self-signed certificate for `commonName`, valid for `days` from `now`. */
-export function selfSigned(commonName: string, now: number, days = 397): { cert: string; key: string } {
+export function selfSigned(commonName: string, now: number, days = 397, usage: 'serverAuth' | 'clientAuth' = 'serverAuth'): { cert: string; key: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const cert = forge.pki.createCertificate();
@@ -51,7 +65,7 @@ export function selfSigned(commonName: string, now: number, days = 397): { cert:
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'extKeyUsage', [usage]: true },
     { name: 'subjectAltName', altNames: [{ type: 2, value: commonName }, { type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
   ]);
   cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
@@ -73,18 +87,22 @@ export async function loadTls(o: TlsOptions): Promise<TlsMaterial> {
     return { ...pair, source: 'configured', ...describe(pair.cert) };
   }
   const device = await readPair(join(o.dataDir, 'identity', 'device.crt.pem'), join(o.dataDir, 'identity', 'device.key.pem'));
-  if (device) return { ...device, source: 'device', ...describe(device.cert) };
+  // The agency's device certificates may be issued for MQTT client authentication only; a browser
+  // refuses such a certificate from a server, so the console then keeps its own.
+  const problem = device ? unfitForServer(device.cert, o.now) : undefined;
+  if (device && problem === undefined) return { ...device, source: 'device', ...describe(device.cert) };
+  const note = problem !== undefined ? `device certificate not used: ${problem}` : undefined;
   const dir = join(o.dataDir, 'console', 'tls');
   const certPath = join(dir, 'local.crt.pem');
   const keyPath = join(dir, 'local.key.pem');
   const kept = await readPair(certPath, keyPath);
   if (kept) {
     const d = describe(kept.cert);
-    if (d.notAfter - o.now > RENEW_BEFORE_MS) return { ...kept, source: 'self-signed', ...d };
+    if (d.notAfter - o.now > RENEW_BEFORE_MS) return { ...kept, source: 'self-signed', ...d, ...(note ? { note } : {}) };
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const made = selfSigned(o.deviceId, o.now);
   await writeFileDurable(keyPath, made.key);
   await writeFileDurable(certPath, made.cert, 0o644);
-  return { ...made, source: 'self-signed', ...describe(made.cert) };
+  return { ...made, source: 'self-signed', ...describe(made.cert), ...(note ? { note } : {}) };
 }

@@ -24,7 +24,7 @@ export interface CameraHealth {
 export interface StatusSnapshot {
   readonly cameras: readonly CameraHealth[];
   readonly hotlist?: { readonly version?: string; readonly ageMs?: number; readonly stale?: boolean };
-  readonly certificate?: { readonly subject?: string; readonly notAfter?: number; readonly source?: string };
+  readonly certificate?: { readonly subject?: string; readonly notAfter?: number; readonly source?: string; readonly note?: string };
   readonly outboxDepth?: number;
   readonly disk?: { readonly freeBytes: number; readonly totalBytes: number };
   readonly clock?: { readonly now: number; readonly status?: string };

@@ -77,8 +77,18 @@ describe('HTTPS listener', () => {
     expect(second.tls.cert).toBe(first.tls.cert);
     await second.close();
 
-    const device = selfSigned('pole-1.devices.example', Date.now());
+    // A client-only device certificate (what MQTT needs) is not served to browsers.
+    const clientOnly = selfSigned('pole-1.mqtt.example', Date.now(), 397, 'clientAuth');
     await mkdir(join(ts.dir, 'identity'), { recursive: true });
+    await writeFile(join(ts.dir, 'identity', 'device.crt.pem'), clientOnly.cert);
+    await writeFile(join(ts.dir, 'identity', 'device.key.pem'), clientOnly.key);
+    const kept = await start(ts);
+    expect(kept.tls.source).toBe('self-signed');
+    expect(kept.tls.note).toContain('client authentication only');
+    expect(kept.tls.cert).toBe(first.tls.cert);
+    await kept.close();
+
+    const device = selfSigned('pole-1.devices.example', Date.now());
     await writeFile(join(ts.dir, 'identity', 'device.crt.pem'), device.cert);
     await writeFile(join(ts.dir, 'identity', 'device.key.pem'), device.key);
     const third = await start(ts);

@@ -42,7 +42,7 @@ export function healthBody(s: StatusSnapshot & { tamperLocked?: boolean }, now: 
   const certDays = cert?.notAfter !== undefined ? Math.floor((cert.notAfter - now) / 86_400_000) : undefined;
   const rows: [string, string][] = [
     ['Hot list', hl?.version !== undefined ? `${esc(hl.version)}${hl.ageMs !== undefined ? `, ${hours(hl.ageMs)} old` : ''}${hl.stale ? ' <span class="bad">STALE</span>' : ''}` : NA],
-    ['Certificate', cert?.notAfter !== undefined ? `${esc(cert.subject ?? '')} ${cert.source ? `(${esc(cert.source)})` : ''} expires ${esc(new Date(cert.notAfter).toISOString().slice(0, 10))} <span class="${(certDays ?? 0) < 30 ? 'bad' : 'good'}">(${esc(certDays)} days)</span>` : NA],
+    ['Certificate', cert?.notAfter !== undefined ? `${esc(cert.subject ?? '')} ${cert.source ? `(${esc(cert.source)})` : ''} expires ${esc(new Date(cert.notAfter).toISOString().slice(0, 10))} <span class="${(certDays ?? 0) < 30 ? 'bad' : 'good'}">(${esc(certDays)} days)</span>${cert.note ? ` <span class="bad">${esc(cert.note)}</span>` : ''}` : NA],
     ['Outbox depth', s.outboxDepth !== undefined ? esc(s.outboxDepth) : NA],
     ['Disk', s.disk ? `${bytes(s.disk.freeBytes)} free of ${bytes(s.disk.totalBytes)} (${Math.round((100 * s.disk.freeBytes) / Math.max(1, s.disk.totalBytes))}%)` : NA],
     ['Clock', s.clock ? `${esc(new Date(s.clock.now).toISOString())} ${s.clock.status ? `(${esc(s.clock.status)})` : ''}` : NA],
