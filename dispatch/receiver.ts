@@ -21,6 +21,7 @@ import { HitIndex } from './dedupe.ts';
 import { EnvelopeError, openHitEnvelope, type RejectReason } from './envelope.ts';
 import { HitStore, type DispositionRecord, type StoredHit, type UnsentDisposition } from './hit-store.ts';
 import { LatencyWindow } from './latency.ts';
+import { parseReplicaTopic, replicaTopics, verifyPeerDisposition, type ReplicaTopics } from './replication.ts';
 import { CMD_RESULT_TYP, createDispatchSigner, DISPOSITIONS, type Disposition, type DispatchSigner } from './signer.ts';
 
 export interface ReceiverOptions {
@@ -52,6 +53,11 @@ export interface ReceiverOptions {
   readonly maxAgeMs?: number;
   /** How far ahead of this clock a publishedAt may be (default 5 min). */
   readonly maxSkewMs?: number;
+  /**
+   * Pass every hit and disposition on to the other receivers of the share group, and take
+   * theirs (replication.ts). Default on with MQTT 5; MQTT 4 has no shared subscriptions.
+   */
+  readonly replicate?: boolean;
   /** Hits kept in memory for list()/get(), images included (default 500; all stay on disk). */
   readonly keep?: number;
 }
@@ -79,6 +85,7 @@ export interface CommandResult {
 }
 
 export interface ReceiverStats {
+  /** Hits this receiver took from devices (not those a peer passed on). */
   received: number;
   duplicates: number;
   rejected: Record<string, number>;
@@ -154,10 +161,13 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
   private crlCache: { pem: string; crls: VerifiedCrl[] } | undefined;
   private stopped = false;
   private disposing: Promise<void> = Promise.resolve();
+  private readonly replicas: ReplicaTopics | undefined;
 
   constructor(private readonly opts: ReceiverOptions, private readonly parts: Parts) {
     super();
     this.now = opts.now ?? Date.now;
+    const v5 = (opts.protocolVersion ?? 5) === 5;
+    this.replicas = v5 && (opts.replicate ?? true) ? replicaTopics(opts.agency, opts.shareGroup ?? 'dispatch') : undefined;
   }
 
   private get log(): Logger {
@@ -196,6 +206,12 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
     const granted = await client.subscribeAsync(subs, { qos: 1 });
     const refused = granted.filter((g) => g.qos > 2);
     if (refused.length) throw new ReceiverError(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
+    if (this.replicas) {
+      // No local: a receiver does not take back what it passed on.
+      const [peer] = await client.subscribeAsync(this.replicas.all, { qos: 1, nl: true });
+      if (!peer || peer.qos > 2) throw new ReceiverError(`broker refused the peer subscription ${this.replicas.all}`);
+      subs.push(this.replicas.all);
+    }
     this.log.info({ subscriptions: subs }, 'dispatch receiver subscribed');
     const unsent = await this.parts.store.unsent();
     if (unsent.length) this.log.info({ count: unsent.length }, 'sending dispositions recorded before the restart');
@@ -220,9 +236,18 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
   }
 
   private async onMessage(topic: string, payload: Buffer): Promise<void> {
-    const from = parseTopic(topic);
-    if (!from || from.agency !== this.opts.agency) return;
     try {
+      const peer = this.replicas ? parseReplicaTopic(topic, this.opts.agency, this.opts.shareGroup ?? 'dispatch') : undefined;
+      if (peer?.kind === 'hits') {
+        await this.onHit(peer.device, payload, true);
+        return;
+      }
+      if (peer?.kind === 'dispositions') {
+        await this.onPeerDisposition(payload);
+        return;
+      }
+      const from = parseTopic(topic);
+      if (!from || from.agency !== this.opts.agency) return;
       switch (from.kind) {
         case 'hits':
           await this.onHit(from.device, payload);
@@ -251,7 +276,8 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
     return this.crlCache.crls;
   }
 
-  private async onHit(device: string, payload: Buffer): Promise<void> {
+  /** `fromPeer`: another receiver of the group stored and acked it; verified all the same, not acked here. */
+  private async onHit(device: string, payload: Buffer, fromPeer = false): Promise<void> {
     const now = this.now();
     let crls: VerifiedCrl[] | undefined;
     try {
@@ -306,6 +332,7 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
       dispositions: [],
     };
     const admission = await this.index.admit(message.hitId, () => this.parts.store.put(stored));
+    if (admission === 'duplicate' && fromPeer) return; // both receivers took a copy: each shows it once
     if (admission === 'duplicate') {
       // The device re-sends until it hears an ack; a lost ack means a second copy. Ack again,
       // and repeat any disposition it may have missed, but do not show the hit twice.
@@ -318,13 +345,18 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
       for (const d of known?.dispositions ?? []) await this.ack(device, message.hitId, known?.receivedAt ?? receivedAt, d);
       return;
     }
-    this.counts.received++;
-    this.latency.add(stored.latencyMs);
-    this.transit.add(stored.transitMs);
     this.remember(stored);
-    await this.ack(device, message.hitId, receivedAt);
-    this.log.info({ device, hitId: message.hitId, latencyMs: stored.latencyMs }, 'hit received');
+    if (fromPeer) {
+      this.log.info({ device, hitId: message.hitId }, 'hit received from a peer receiver');
+    } else {
+      this.counts.received++;
+      this.latency.add(stored.latencyMs);
+      this.transit.add(stored.transitMs);
+      await this.ack(device, message.hitId, receivedAt);
+      this.log.info({ device, hitId: message.hitId, latencyMs: stored.latencyMs }, 'hit received');
+    }
     this.emit('hit', stored);
+    if (this.replicas && !fromPeer) await this.passOn(this.replicas.hits(device), payload, message.hitId);
   }
 
   private async ack(device: string, hitId: string, receivedAt: number, d?: DispositionRecord): Promise<void> {
@@ -353,6 +385,43 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
     await this.sendCommand(device, 'cert-seen', { serial });
     await this.parts.store.setCertSerial(device, serial);
     this.log.info({ device, serial }, 'new device certificate seen');
+  }
+
+  /** To the peers; a refusal (a broker ACL without the alpr-dispatch/ topics) costs them the copy, not this receiver its work. */
+  private async passOn(topic: string, payload: string | Buffer, hitId: string): Promise<void> {
+    try {
+      await this.client?.publishAsync(topic, payload, { qos: 1 });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, hitId, topic }, 'not passed on to the peer receivers');
+    }
+  }
+
+  private async onPeerDisposition(payload: Buffer): Promise<void> {
+    const now = this.now();
+    let d;
+    try {
+      d = await verifyPeerDisposition(payload.toString('utf8').trim(), this.parts.anchors, this.currentCrls(now), this.parts.signer.commonName, now);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'disposition from a peer refused');
+      return;
+    }
+    const record: DispositionRecord = { disposition: d.disposition, reason: d.reason, by: d.by, at: d.at };
+    const apply = async (): Promise<void> => {
+      const hit = this.recent.get(d.hitId) ?? (await this.parts.store.get(d.hitId));
+      if (!hit) {
+        this.log.warn({ hitId: d.hitId }, 'disposition from a peer for a hit not stored here');
+        return;
+      }
+      if (hit.dispositions.some((x) => x.at === record.at && x.disposition === record.disposition)) return;
+      const updated: StoredHit = { ...hit, dispositions: [...hit.dispositions, record].sort((a, b) => a.at - b.at) };
+      await this.parts.store.put(updated);
+      this.remember(updated);
+      this.emit('disposition', { ...record, hitId: d.hitId, device: hit.device });
+    };
+    // In turn with local dispositions, so the two cannot overwrite each other's record.
+    const turn = this.disposing.then(apply);
+    this.disposing = turn.catch(() => undefined);
+    await turn;
   }
 
   private async onCommandResult(device: string, payload: Buffer): Promise<void> {
@@ -414,6 +483,10 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
     try {
       await this.ack(d.device, d.hitId, d.receivedAt, d.record);
       await this.parts.store.markSent(d.hitId, d.record);
+      if (this.replicas) {
+        const jws = await this.parts.signer.signAck({ hitId: d.hitId, device: d.device, receivedAt: d.receivedAt, disposition: d.record.disposition, reason: d.record.reason, by: d.record.by, at: d.record.at });
+        await this.passOn(this.replicas.dispositions, jws, d.hitId);
+      }
     } catch (err) {
       this.log.warn({ err: (err as Error).message, hitId: d.hitId }, 'disposition not sent yet; sent again after a restart');
     }

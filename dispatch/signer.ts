@@ -6,7 +6,7 @@
  */
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { CompactSign } from 'jose';
-import { parsePemBundle } from './chain.ts';
+import { commonName, parsePemBundle } from './chain.ts';
 
 export const ACK_TYP = 'alpr-ack+jws';
 export const CMD_TYP = 'alpr-cmd+jws';
@@ -35,6 +35,8 @@ export interface CommandPayload {
 }
 
 export interface DispatchSigner {
+  /** The signing certificate's CN: what devices (and peer receivers) expect of dispatch. */
+  readonly commonName: string;
   signAck(ack: AckPayload): Promise<string>;
   signCommand(device: string, name: string, args: unknown, now: number, ttlMs: number): Promise<{ jws: string; payload: CommandPayload }>;
 }
@@ -56,6 +58,7 @@ export function createDispatchSigner(signingKeyPem: string, signingChainPem: str
   const sign = (typ: string, payload: unknown): Promise<string> =>
     new CompactSign(encoder.encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'ES256', typ, x5c }).sign(key);
   return {
+    commonName: commonName(leaf) ?? '',
     signAck: (ack) => sign(ACK_TYP, ack),
     signCommand: async (device, name, args, now, ttlMs) => {
       const payload: CommandPayload = { id: randomUUID(), name, device, args: args ?? {}, iat: now, exp: now + ttlMs };
