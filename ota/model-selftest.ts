@@ -33,3 +33,9 @@ export function selfTestProbe(options: SelfTestOptions = {}): (candidate: PlateR
     }
   };
 }
+
+/** The firmware health check's self-test predicate: the running recogniser still reads the test plates. */
+export function recognizerSelfTest(recognizer: PlateRecognizer, options: SelfTestOptions = {}): () => Promise<boolean> {
+  const probe = selfTestProbe(options);
+  return () => probe(recognizer).then(() => true, () => false);
+}
