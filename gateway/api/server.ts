@@ -121,9 +121,8 @@ export async function buildApi(settings: ApiSettings, deps: ApiDeps, options: Bu
   }
 
   const watcher = (req: IncomingMessage): Session | undefined => {
-    const origin = req.headers.origin;
     // A page on another site cannot open the stream with this console's cookie.
-    if (origin !== undefined && new URL(origin).host !== req.headers.host) return undefined;
+    if (req.headers.origin !== undefined && originHost(req.headers.origin) !== req.headers.host) return undefined;
     try {
       const s = state.sessions.use(readCookie(req.headers.cookie, COOKIE), now());
       return s.role === 'technician' || s.role === 'admin' ? s : undefined;
@@ -136,6 +135,15 @@ export async function buildApi(settings: ApiSettings, deps: ApiDeps, options: Bu
     await state.commissioning.observe(d, images);
   };
   return { app, state, observeDetection, watcher };
+}
+
+/** The host of an Origin header; undefined for "null" or anything unparseable (refused). */
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined; // an opaque origin ("null") is never our own
+  }
 }
 
 function deny(reply: FastifyReply, state: ConsoleState, session: Session, status: number, text: string): FastifyReply {

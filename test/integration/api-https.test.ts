@@ -141,6 +141,7 @@ describe('live view behind the console login', () => {
     expect(await statusOf({})).toBe(401);
     expect(await statusOf({ cookie: inv })).toBe(401);
     expect(await statusOf({ cookie: tech, origin: 'https://evil.example' })).toBe(401);
+    expect(await statusOf({ cookie: tech, origin: 'null' })).toBe(401);
     expect(relay.viewers).toBe(0);
   });
 
