@@ -16,7 +16,7 @@ import { FrameAnalyser, offsetReads, type AnalyserConfig, type AnalyserDeps } fr
 import type { HotlistMatcher } from './hotlist/matcher.ts';
 import type { DetectionStore } from './store/detection-store.ts';
 import { PassTracker, directionOf, voteText, type Track } from './tracking.ts';
-import type { Detection, DetectionImages, Match, Versions } from './types.ts';
+import type { Detection, DetectionImages, Match, PassSpeed, Versions } from './types.ts';
 
 export interface HitSink {
   publishHit(detection: Detection, images: DetectionImages): Promise<void>;
@@ -42,6 +42,10 @@ export interface PipelineDeps {
   readonly versions: Versions;
   readonly minConfidence: number;
   readonly expiryMs: number;
+  /** The GPS receiver's fix quality now (drivers/pole.ts), on a pole with one. */
+  readonly gpsFix?: () => Detection['gpsFix'];
+  /** The radar's speed for a vehicle seen over [firstSeen, lastSeen] (drivers/pole.ts), on a pole with one. */
+  readonly speedFor?: (firstSeen: number, lastSeen: number) => PassSpeed | undefined;
   /** Motion and health tuning (tests). */
   readonly analysis?: Omit<AnalyserDeps, 'events' | 'startedAt'>;
 }
@@ -208,6 +212,7 @@ export class Pipeline {
       ...(match ? { match, matchedAt } : {}),
       versions: this.deps.versions,
       clock: this.deps.clockStatus?.() ?? 'system',
+      ...this.sensors(track),
     };
     const images: DetectionImages = { plate: best.read.crop, ...(overview ? { overview } : {}) };
     await this.deps.store.put(detection, images);
@@ -224,6 +229,13 @@ export class Pipeline {
     await this.deps.hits.publishHit(detection, images);
   }
 
+  /** What the pole's other sensors add to a pass: GPS fix quality, radar speed over the pass. */
+  private sensors(track: Track<Frame>): Pick<Detection, 'gpsFix' | 'speed'> {
+    const gpsFix = this.deps.gpsFix?.();
+    const speed = this.deps.speedFor?.(track.firstSeen, track.lastSeen);
+    return { ...(gpsFix ? { gpsFix } : {}), ...(speed ? { speed } : {}) };
+  }
+
   /**
    * The pass of an early hit has ended: the stored record gains the whole pass (frames, last
    * seen, candidates, direction). The plate, match, images and times dispatch received stay as sent.
@@ -237,6 +249,7 @@ export class Pipeline {
       lastSeen: track.lastSeen,
       frames: track.reads.length,
       direction: directionOf(track.reads),
+      ...this.sensors(track),
     };
     await this.deps.store.put(detection, early.images);
   }

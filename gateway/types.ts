@@ -2,9 +2,10 @@
  * Contracts shared across the gateway, delivery and dispatch. Declared here once and imported
  * everywhere else (ARCHITECTURE.md, "Contracts several parts share").
  */
+import type { PassSpeed } from '../drivers/radar/speed-buffer.ts';
 import type { Candidate, PlateRead } from '../models/types.ts';
 
-export type { Candidate, PlateRead };
+export type { Candidate, PassSpeed, PlateRead };
 
 export type HotlistType = 'stolen-vehicle' | 'stolen-plate' | 'amber' | 'silver' | 'wanted' | 'missing' | 'suspended' | 'bolo' | 'partial';
 
@@ -140,6 +141,8 @@ export interface Detection {
    * the other sources alone.
    */
   readonly gpsFix?: 'none' | 'gps' | 'dgps' | 'pps' | 'rtk' | 'float-rtk' | 'estimated' | 'manual' | 'simulation';
+  /** The radar's speed over the pass (drivers/radar), on a pole with a radar that measured it. */
+  readonly speed?: PassSpeed;
 }
 
 export interface DetectionImages {
