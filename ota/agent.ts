@@ -172,15 +172,31 @@ export class OtaAgent {
     await mkdir(path.join(this.stateDir, 'work'), { recursive: true });
     await mkdir(path.join(this.stateDir, 'packs'), { recursive: true });
     this.progress.update({ installed: await this.installedSummary() });
+    // Neither may fail the boot: a gateway that cannot finish an update still reads plates
+    // (no boot loop over a damaged journal or an unreachable supervisor); the event says why.
     if (this.firmware) {
-      const outcome = await this.firmware.recover();
-      if (outcome) this.deps.log.info({ ...outcome }, 'interrupted firmware update finished');
+      try {
+        const outcome = await this.firmware.recover();
+        if (outcome) this.deps.log.info({ ...outcome }, 'interrupted firmware update finished');
+      } catch (err) {
+        this.bootProblem('firmware', err);
+      }
     }
     if (this.gate) {
-      const outcome = await this.gate.onBoot();
-      if (outcome.action !== 'none') this.deps.log.info({ ...outcome }, 'balena release judged');
+      try {
+        const outcome = await this.gate.onBoot();
+        if (outcome.action !== 'none') this.deps.log.info({ ...outcome }, 'balena release judged');
+      } catch (err) {
+        this.bootProblem('balena-release', err);
+      }
     }
     this.schedule(0);
+  }
+
+  private bootProblem(kind: string, err: unknown): void {
+    const e = err instanceof OtaError ? err : new OtaError('invalid', (err as Error).message);
+    this.deps.log.error({ kind, err: e.message }, 'update state could not be resumed at boot');
+    this.deps.events.emit({ type: 'ota-refused', at: this.deps.now(), kind, reason: e.reason, message: `at boot: ${e.message}` });
   }
 
   private schedule(ms: number): void {

@@ -1,5 +1,5 @@
 /** The A/B state machine on a fake clock: health limits, bounded retries, permanent failures. */
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -169,5 +169,27 @@ describe('launcher', () => {
     expect(choice).toMatchObject({ slot: 'a', version: '2.0.0' });
     await writeFile(path.join(choice.dir, 'app', 'main.js'), 'corrupted');
     expect(await chooseLaunch(r.dataDir, factory)).toMatchObject({ slot: 'factory', fallback: expect.stringMatching(/slot a is incomplete/) });
+  });
+});
+
+describe('agent boot', () => {
+  it('a damaged journal does not fail the boot: the event says why, the running slot is untouched', async () => {
+    const { OtaAgent } = await import('../../../ota/agent.ts');
+    const dataDir = await mkdtemp(path.join(work, 'boot-'));
+    await mkdir(path.join(dataDir, 'ota', 'firmware'), { recursive: true });
+    await writeFile(path.join(dataDir, 'ota', 'firmware', 'journal.json'), '{"formatVersion": 1, "active": {"sta');
+    const events: GatewayEvent[] = [];
+    const agent = new OtaAgent(
+      { enabled: true, repositoryUrl: 'https://127.0.0.1:9/', trustedRoot: '/nonexistent', checkIntervalMinutes: 60, hotlist: false, models: false, firmware: true, healthTimeoutSeconds: 10, maxAttempts: 3, balenaGate: false },
+      {
+        dataDir, events: { emit: (e) => void events.push(e) }, log: { info: () => undefined, warn: () => undefined, error: () => undefined }, now: Date.now,
+        timers: { setTimeout: () => 0, clearTimeout: () => undefined },
+        firmware: { factoryVersion: '1.0.0', health: { selfTest: async () => true, dispatchConnected: async () => true } },
+      },
+    );
+    await agent.start();
+    expect(events.find((e) => e.type === 'ota-refused')).toMatchObject({ kind: 'firmware', reason: 'invalid', message: expect.stringMatching(/journal unreadable/) });
+    expect(await runningVersion(dataDir)).toBe('1.0.0');
+    await agent.stop();
   });
 });
