@@ -10,19 +10,18 @@
 import { createPrivateKey, randomUUID, type KeyObject, type X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { compactVerify, decodeProtectedHeader } from 'jose';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { HitMessageError, parseHitMessage } from '../gateway/delivery/hit-message.ts';
 import { parseTopic } from '../gateway/delivery/topics.ts';
-import { parsePemBundle, verifyChain } from './chain.ts';
-import { checkCrlsInForce, CrlError, loadCrls, type VerifiedCrl } from './crl.ts';
+import { parsePemBundle } from './chain.ts';
 import { HitIndex } from './dedupe.ts';
-import { EnvelopeError, openHitEnvelope, type RejectReason } from './envelope.ts';
 import { HitStore, type DispositionRecord, type StoredHit, type UnsentDisposition } from './hit-store.ts';
 import { LatencyWindow } from './latency.ts';
 import { parseReplicaTopic, replicaTopics, verifyPeerDisposition, type ReplicaTopics } from './replication.ts';
-import { CMD_RESULT_TYP, createDispatchSigner, DISPOSITIONS, type Disposition, type DispatchSigner } from './signer.ts';
+import { createDispatchSigner, DISPOSITIONS, type Disposition, type DispatchSigner } from './signer.ts';
+import { Verifier, type CommandResult, type Rejection } from './verify.ts';
+
+export type { CommandResult, Rejection };
 
 export interface ReceiverOptions {
   /** mqtts://host:port (mqtt:// for a broker without TLS, e.g. the demo's embedded one). */
@@ -64,24 +63,9 @@ export interface ReceiverOptions {
 
 export type ReceivedHit = StoredHit;
 
-export interface Rejection {
-  readonly reason: RejectReason | 'device-mismatch' | 'crl-unavailable';
-  readonly device?: string;
-  readonly detail?: string;
-}
-
 export interface DispositionEvent extends DispositionRecord {
   readonly hitId: string;
   readonly device: string;
-}
-
-export interface CommandResult {
-  readonly device: string;
-  readonly id: string;
-  readonly name: string;
-  readonly ok: boolean;
-  readonly result?: unknown;
-  readonly error?: string;
 }
 
 export interface ReceiverStats {
@@ -125,7 +109,8 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   const kid = opts.decryptionCertPem ? certThumbprint(parsePemBundle(opts.decryptionCertPem, 'decryption certificate')[0] as X509Certificate) : undefined;
   const signer = createDispatchSigner(opts.signingKeyPem, opts.signingChainPem);
   const store = await HitStore.open(join(opts.dataDir, 'hits'));
-  const receiver = new MqttReceiver(opts, { anchors, decryptionKey, kid, signer, store });
+  const verifier = new Verifier({ agency: opts.agency, anchors, decryptionKey, kid, crl: opts.crl, maxAgeMs: opts.maxAgeMs ?? 24 * 3600_000, maxSkewMs: opts.maxSkewMs ?? 5 * 60_000 });
+  const receiver = new MqttReceiver(opts, { verifier, signer, store });
   try {
     await receiver.start();
   } catch (err) {
@@ -141,9 +126,7 @@ export function certThumbprint(cert: X509Certificate): string {
 }
 
 interface Parts {
-  readonly anchors: readonly X509Certificate[];
-  readonly decryptionKey: KeyObject;
-  readonly kid: string | undefined;
+  readonly verifier: Verifier;
   readonly signer: DispatchSigner;
   readonly store: HitStore;
 }
@@ -158,7 +141,6 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
   private readonly counts = { received: 0, duplicates: 0, rejected: {} as Record<string, number> };
   private readonly pending = new Set<Promise<void>>();
   private readonly now: () => number;
-  private crlCache: { pem: string; crls: VerifiedCrl[] } | undefined;
   private stopped = false;
   private disposing: Promise<void> = Promise.resolve();
   private readonly replicas: ReplicaTopics | undefined;
@@ -267,57 +249,15 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
     }
   }
 
-  private currentCrls(now: number): VerifiedCrl[] | undefined {
-    if (!this.opts.crl) return undefined;
-    const pem = this.opts.crl();
-    if (pem === undefined) throw new CrlError('the CRL source has no CRL');
-    if (this.crlCache?.pem !== pem) this.crlCache = { pem, crls: loadCrls(pem, this.parts.anchors) };
-    checkCrlsInForce(this.crlCache.crls, now);
-    return this.crlCache.crls;
-  }
-
   /** `fromPeer`: another receiver of the group stored and acked it; verified all the same, not acked here. */
   private async onHit(device: string, payload: Buffer, fromPeer = false): Promise<void> {
-    const now = this.now();
-    let crls: VerifiedCrl[] | undefined;
-    try {
-      crls = this.currentCrls(now);
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'no usable CRL: hits are refused until one is available (fail closed)');
-      this.reject({ reason: 'crl-unavailable', device, detail: (err as Error).message });
+    const verdict = await this.parts.verifier.hit(device, payload, this.now());
+    if (!verdict.ok) {
+      if (verdict.rejection.reason === 'crl-unavailable') this.log.error({ detail: verdict.rejection.detail }, 'no usable CRL: hits are refused until one is available (fail closed)');
+      this.reject(fromPeer ? { ...verdict.rejection, detail: `${verdict.rejection.detail ?? ''} (passed on by a peer receiver)` } : verdict.rejection);
       return;
     }
-    let opened;
-    try {
-      opened = await openHitEnvelope(payload, {
-        decryptionKey: this.parts.decryptionKey,
-        ...(this.parts.kid !== undefined ? { kid: this.parts.kid } : {}),
-        anchors: this.parts.anchors,
-        crls,
-        now,
-        maxAgeMs: this.opts.maxAgeMs ?? 24 * 3600_000,
-        maxSkewMs: this.opts.maxSkewMs ?? 5 * 60_000,
-      });
-    } catch (err) {
-      if (err instanceof EnvelopeError) this.reject({ reason: err.reason, device, detail: err.message });
-      else this.reject({ reason: 'malformed', device, detail: (err as Error).message });
-      return;
-    }
-    if (opened.signerCn !== device) {
-      this.reject({ reason: 'wrong-signer', device, detail: `signed by certificate CN=${String(opened.signerCn)} on device ${device}'s topic` });
-      return;
-    }
-    let message;
-    try {
-      message = parseHitMessage(opened.message);
-    } catch (err) {
-      this.reject({ reason: 'invalid-hit', device, detail: err instanceof HitMessageError ? err.message : String(err) });
-      return;
-    }
-    if (message.device !== device || message.agency !== this.opts.agency) {
-      this.reject({ reason: 'device-mismatch', device, detail: `message names ${message.agency}/${message.device}, topic ${this.opts.agency}/${device}` });
-      return;
-    }
+    const { message, leaf } = verdict;
     const receivedAt = this.now();
     const stored: StoredHit = {
       v: 1,
@@ -328,7 +268,7 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
       receivedAt,
       latencyMs: receivedAt - message.capturedAt,
       transitMs: receivedAt - message.publishedAt,
-      signer: { cn: device, serial: opened.leaf.serialNumber },
+      signer: { cn: device, serial: leaf.serialNumber },
       dispositions: [],
     };
     const admission = await this.index.admit(message.hitId, () => this.parts.store.put(stored));
@@ -400,7 +340,7 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
     const now = this.now();
     let d;
     try {
-      d = await verifyPeerDisposition(payload.toString('utf8').trim(), this.parts.anchors, this.currentCrls(now), this.parts.signer.commonName, now);
+      d = await verifyPeerDisposition(payload.toString('utf8').trim(), this.parts.verifier.anchors, this.parts.verifier.crls(now), this.parts.signer.commonName, now);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'disposition from a peer refused');
       return;
@@ -425,20 +365,15 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
   }
 
   private async onCommandResult(device: string, payload: Buffer): Promise<void> {
-    const jws = payload.toString('utf8').trim();
+    let result: CommandResult;
     try {
-      const header = decodeProtectedHeader(jws);
-      if (header.typ !== CMD_RESULT_TYP || !Array.isArray(header.x5c)) throw new Error(`typ ${String(header.typ)}, expected ${CMD_RESULT_TYP} with x5c`);
-      const leaf = verifyChain(header.x5c, this.parts.anchors, this.now(), this.currentCrls(this.now()));
-      if (/(?:^|\n)CN=([^\n]*)/.exec(leaf.subject)?.[1] !== device) throw new Error('signed by another device');
-      const { payload: body } = await compactVerify(jws, leaf.publicKey, { algorithms: ['ES256'] });
-      const r = JSON.parse(new TextDecoder().decode(body)) as Omit<CommandResult, 'device'>;
-      const result: CommandResult = { ...r, device };
-      this.log.info({ device, id: r.id, name: r.name, ok: r.ok, error: r.error }, 'command result');
-      this.emit('command-result', result);
+      result = await this.parts.verifier.commandResult(device, payload, this.now());
     } catch (err) {
       this.log.warn({ device, err: (err as Error).message }, 'command result refused');
+      return;
     }
+    this.log.info({ device, id: result.id, name: result.name, ok: result.ok, error: result.error }, 'command result');
+    this.emit('command-result', result);
   }
 
   list(): ReceivedHit[] {
