@@ -219,6 +219,31 @@ describe('OTA tamper matrix (TUF over HTTPS)', () => {
     expect(trusted.signed.version).toBe(2);
   });
 
+  it('a compromised timestamp key rotated out: the new key works, the old one is refused afterwards', async () => {
+    const w = await world();
+    const fresh = generateKey();
+    const old = w.r.keys.timestamp[0]!;
+    await w.r.repo.rotate('timestamp', { add: [publicOnly(fresh)], remove: [old.keyid.slice(0, 16)], threshold: 1 });
+    await w.r.repo.sign(w.r.keys.root);
+    const f = path.join(w.r.dir, 'rot2.csv');
+    await writeFile(f, csvList(['ROT0002']));
+    await w.r.repo.addTarget(f, { name: 'hotlist/agency.csv', kind: 'hotlist', custom: { generatedAt: new Date().toISOString() } });
+    await w.r.repo.sign(w.r.keys.targets);
+    await expect(w.r.repo.publish(w.r.out, w.r.online)).rejects.toThrow(/timestamp: 0 of the 1 private timestamp keys/);
+    await w.r.repo.publish(w.r.out, [...w.r.keys.snapshot, fresh]);
+    expect((await w.dev.agent.checkNow('test')).installed).toEqual([{ kind: 'hotlist', version: 2 }]);
+    const w2 = { ...w, version: w.dev.hotlist.current().version, text: await readFile(w.dev.listPath, 'utf8') };
+    w.dev.events.length = 0;
+    // The attacker still holds the old timestamp key and signs a timestamp with it.
+    const served = JSON.parse(await readFile(path.join(w.r.out, 'metadata', 'timestamp.json'), 'utf8')) as { signed: { version: number } };
+    await forgeRelease(w.r.out, {
+      targetsVersion: 90, snapshotVersion: 91, timestampVersion: served.signed.version + 5,
+      targets: {}, targetsKeys: w.r.keys.targets, snapshotKeys: w.r.keys.snapshot, timestampKeys: [old],
+    });
+    const ev = await expectRefused(w2, 'metadata');
+    expect(String(ev.message)).toMatch(/timestamp was signed by 0\/1 keys/);
+  });
+
   it('invalid key rotation: new root signed only by the new keys → refused, old root kept', async () => {
     const w = await world();
     await publishList(w.r, ['EVIL006']);
