@@ -80,6 +80,8 @@ const HEALTHY_POINTS = SOAK
   ? ['download', 'verify', 'install', 'switch', 'health-check', 'commit'].flatMap((s) => [`${s}:enter`, `${s}:done`])
   : ['download:enter', 'verify:enter', 'install:enter', 'install:done', 'switch:enter', 'switch:done', 'health-check:enter', 'commit:enter'];
 const ROUNDS = SOAK ? 3 : 1;
+/** Each round spawns two children; a loaded 2-core machine needs seconds per spawn. */
+const LOOP_TIMEOUT = SOAK ? 900_000 : 120_000;
 
 describe('firmware updater under SIGKILL', () => {
   for (const point of HEALTHY_POINTS) {
@@ -105,7 +107,7 @@ describe('firmware updater under SIGKILL', () => {
           await rm(dataDir, { recursive: true, force: true });
         }
       }
-    });
+    }, LOOP_TIMEOUT);
   }
 
   for (const point of SOAK ? ['health-check:done', 'rollback:enter', 'rollback:done'] : ['rollback:enter']) {
@@ -195,7 +197,7 @@ describe('firmware updater under SIGKILL', () => {
         await rm(dataDir, { recursive: true, force: true });
       }
     }
-  });
+  }, LOOP_TIMEOUT);
 
   for (const healthy of [true, false]) {
     it(`activation by restart: the new version health-checks itself after the restart (${healthy ? 'commits' : 'rolls back'})`, async () => {
