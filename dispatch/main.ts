@@ -2,7 +2,7 @@
  * Dispatch-side composition root: the receiver and the console. Run as a process
  * (`npm run dispatch`; environment in docs/dispatch.md) or in-process by the demo.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { startConsoleServer, type ConsoleServer } from './console-server.ts';
@@ -63,6 +63,31 @@ export function formatHit(h: ReceivedHit): string {
   return `HIT ${m.plate.padEnd(8)} ${m.match.listType.padEnd(14)} ${m.match.kind} match  camera=${m.camera} site="${m.site}" device=${h.device} seen=${t}Z latency=${h.latencyMs} ms`;
 }
 
+/**
+ * The CRL file as the receiver's `crl` source: looked at (mtime) at most every `intervalMs`, read
+ * again when it changed, so the agency's new CRL takes effect without a restart and without a
+ * file read per message. A file that has gone yields undefined: the receiver then refuses hits.
+ */
+export function crlFileSource(path: string, intervalMs = 10_000, now: () => number = Date.now): () => string | undefined {
+  let checkedAt = -Infinity;
+  let mtimeMs = -1;
+  let text: string | undefined;
+  return () => {
+    if (now() - checkedAt < intervalMs) return text;
+    checkedAt = now();
+    try {
+      const st = statSync(path);
+      if (st.mtimeMs !== mtimeMs || text === undefined) {
+        text = readFileSync(path, 'utf8');
+        mtimeMs = st.mtimeMs;
+      }
+    } catch {
+      text = undefined; // gone or unreadable: fail closed until it is back
+    }
+    return text;
+  };
+}
+
 function env(name: string): string {
   const v = process.env[name];
   if (v === undefined || v === '') throw new Error(`${name} is not set`);
@@ -90,8 +115,7 @@ async function main(): Promise<void> {
     agency: env('DISPATCH_AGENCY'),
     ...(process.env.DISPATCH_SHARE_GROUP ? { shareGroup: process.env.DISPATCH_SHARE_GROUP } : {}),
     trustAnchorsPem: file('DISPATCH_TRUST_ANCHORS_FILE'),
-    // Re-read per message so a CRL the agency publishes takes effect without a restart.
-    ...(crlPath ? { crl: () => readFileSync(crlPath, 'utf8') } : {}),
+    ...(crlPath ? { crl: crlFileSource(crlPath) } : {}),
     decryptionKeyPem: file('DISPATCH_DECRYPTION_KEY_FILE'),
     ...(process.env.DISPATCH_DECRYPTION_CERT_FILE ? { decryptionCertPem: file('DISPATCH_DECRYPTION_CERT_FILE') } : {}),
     signingKeyPem: file('DISPATCH_SIGNING_KEY_FILE'),
