@@ -14,6 +14,7 @@ import { EstClient, EstError } from './est/client.ts';
 import { CertificateWatch, certificateStatus, type CertificateStatus, type Timers } from './expiry.ts';
 import { assertFips } from './fips.ts';
 import { IdentityStore } from './identity.ts';
+import { CertSeenWaiter, registerProvisioningCommands, type CommandRegistry } from './commands.ts';
 import { CertificateRotator, type RotationLink, type RotationOutcome } from './rotation.ts';
 
 export interface ProvisioningDeps {
@@ -124,6 +125,16 @@ export class ProvisioningService {
       thresholdsDays: p.alarmDays,
     });
     this.watch.start();
+  }
+
+  /**
+   * The composition root's one call once delivery is up: `cert-seen` and `rotate-cert` on the
+   * command bus, rotation through the link's reconnect(), expiry watch and scheduled renewal.
+   */
+  attach(link: { reconnect(): Promise<void> }, commands: CommandRegistry): void {
+    const waiter = new CertSeenWaiter(this.deps.timers);
+    registerProvisioningCommands(commands, { waiter, rotate: (rekey) => this.rotate(rekey, 'command'), defaultRekey: this.config.provisioning.rekey });
+    this.start({ reconnect: () => link.reconnect(), waitForCertSeen: (serial, ms) => waiter.waitForCertSeen(serial, ms) });
   }
 
   /** On command (cmd/rotate-cert) or schedule. */

@@ -14,14 +14,14 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../../dispatch/receiver.ts';
-import { configSchema } from '../../gateway/config/schema.ts';
-import { CertSeenWaiter, registerProvisioningCommands } from '../../provisioning/commands.ts';
+import { parseConfig } from '../../gateway/config/load.ts';
 import { createDemoPki, type DemoPki } from '../../provisioning/demo-pki.ts';
-import { enrol, requestRenewal, type EnrolDeps } from '../../provisioning/enrol.ts';
+import { requestRenewal, type EnrolDeps } from '../../provisioning/enrol.ts';
 import { EstClient } from '../../provisioning/est/client.ts';
 import { startEstServer, type RunningEstServer } from '../../provisioning/est/server.ts';
 import { IdentityStore } from '../../provisioning/identity.ts';
 import { CertificateRotator } from '../../provisioning/rotation.ts';
+import { ProvisioningService } from '../../provisioning/service.ts';
 import { serialHex } from '../../provisioning/x509.ts';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
 import { startDevice, testHit, type TestDevice } from './delivery-device.ts';
@@ -39,7 +39,7 @@ let broker: Mosquitto;
 let receiver: Receiver;
 let device: TestDevice;
 let identity: IdentityStore;
-let rotator: CertificateRotator;
+let provisioning: ProvisioningService;
 let estDeps: EnrolDeps;
 const events: { type: string; [k: string]: unknown }[] = [];
 /** Every hit queued by the load test, in order; `queueOne` adds one without waiting for the outbox. */
@@ -70,44 +70,39 @@ beforeAll(async () => {
     dataDir: join(root, 'receiver'), log,
   });
 
-  // the device enrols over EST with a one-time token, as at first boot
+  // Provisioning as gateway/main.ts assembles it: boot() enrols with the token from config
+  // (first boot), delivery starts on the identity written, attach() wires rotation through it.
   const dataDir = join(root, 'device');
   identity = new IdentityStore(dataDir);
   estDeps = { identity, est: new EstClient({ url: est.url, trust: caPem }), device: { deviceId: DEVICE, agency: AGENCY, site: 'Test Site' }, now: Date.now };
-  await enrol(estDeps, await pki.authority.issueToken(DEVICE));
+  const config = parseConfig({
+    device: { id: DEVICE, agency: AGENCY, site: 'Test Site' }, dataDir, cameras: [{ id: 'north', url: 'unused.mp4' }], hotlist: { path: 'unused.csv' },
+    mqtt: { url: broker.url, reconnectInitialMs: 200, reconnectMaxMs: 1_000, connectTimeoutMs: 10_000, keepaliveS: 5 },
+    delivery: { ackTimeoutMs: 3_000, maxBackoffMs: 5_000 },
+    provisioning: { estUrl: est.url, estCa: pki.caBundle, enrolmentToken: await pki.authority.issueToken(DEVICE), certSeenTimeoutMs: 20_000 },
+  });
+  const timers = { setTimeout: (f: () => void, ms: number): unknown => setTimeout(f, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+  provisioning = new ProvisioningService(config, { events: { emit: (e) => events.push(e) }, log, now: Date.now, timers });
+  const boot = await provisioning.boot();
+  expect(boot.problem).toBeUndefined();
+  expect(boot.enrolled?.serial).toMatch(/^[0-9A-F]{32}$/);
   await copyFile(pki.dispatch.cert, join(identity.dir, 'dispatch-encryption.crt.pem'));
 
-  device = await startDevice({
-    dataDir,
-    device: { id: DEVICE, agency: AGENCY, site: 'Test Site', firmwareVersion: '0.1.0' },
-    mqtt: configSchema.shape.mqtt.parse({ url: broker.url, reconnectInitialMs: 200, reconnectMaxMs: 1_000, connectTimeoutMs: 10_000, keepaliveS: 5 }),
-    delivery: configSchema.shape.delivery.parse({ ackTimeoutMs: 3_000, maxBackoffMs: 5_000 }),
-  }, log);
+  device = await startDevice(config, log);
   await device.link.waitConnected(AbortSignal.timeout(20_000));
-
-  const waiter = new CertSeenWaiter({ setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) });
-  rotator = new CertificateRotator({
-    identity,
-    renew: async (opts) => requestRenewal({ ...estDeps, est: new EstClient({ url: est.url, trust: await readFile(identity.path('ca'), 'utf8') }) }, opts),
-    // Besides the steady 5/s, one hit is queued as the old connection is dropped and one while
-    // dispatch has yet to confirm: the windows where a hit in flight could be lost.
-    link: {
-      reconnect: () => {
-        queueOne();
-        return device.service.reconnect();
-      },
-      waitForCertSeen: (serial, ms) => {
-        queueOne();
-        return waiter.waitForCertSeen(serial, ms);
-      },
+  // Besides the steady 5/s, one hit is queued as the old connection is dropped and one as the
+  // new one comes up, before dispatch has confirmed: the windows where a hit in flight could be lost.
+  provisioning.attach({
+    reconnect: async () => {
+      queueOne();
+      await device.service.reconnect();
+      queueOne();
     },
-    events: { emit: (e) => events.push(e) },
-    log, now: Date.now, certSeenTimeoutMs: 20_000,
-  });
-  registerProvisioningCommands(device.service.commands, { waiter, rotate: (rekey) => rotator.rotate({ rekey, reason: 'command' }), defaultRekey: true });
+  }, device.service.commands);
 }, 120_000);
 
 afterAll(async () => {
+  provisioning?.stop();
   await device?.close();
   await receiver?.stop();
   await est?.close();
@@ -121,7 +116,7 @@ describe('certificate rotation under load', () => {
     const serials = [serialHex((await identity.read())!.leaf)];
     try {
       for (let i = 0; i < ROTATIONS; i++) {
-        const out = await rotator.rotate({ rekey: true, reason: 'schedule' });
+        const out = await provisioning.rotate(true, 'schedule');
         expect(out, `rotation ${i + 1}`).toMatchObject({ ok: true, previousSerial: serials[serials.length - 1] });
         if (out.ok) serials.push(out.serial);
       }
@@ -144,6 +139,7 @@ describe('certificate rotation under load', () => {
     // two per rotation in its risky windows, plus the steady load
     expect(queued.length).toBeGreaterThanOrEqual(2 * ROTATIONS + 5);
     expect(events.filter((e) => e.type === 'cert-rotated')).toHaveLength(ROTATIONS);
+    expect(provisioning.certificate()).toMatchObject({ state: 'valid', serial: serialHex(current.leaf) });
     expect(await identity.pending()).toBe(false);
   }, 300_000);
 
