@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   hotlist: () => import('./hotlist.ts'),
   camera: () => import('./camera.ts'),
   store: () => import('./store.ts'),
+  delivery: () => import('./delivery.ts'),
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -11,7 +11,7 @@
  * confirmed). No plate text: list ids and counts only.
  */
 import { fromUtf8, utf8 } from '../store/crypto.ts';
-import type { OutboxDb } from './outbox.ts';
+import type { OutboxDb, OutboxOp } from './outbox.ts';
 
 export type Disposition = 'visually-verified' | 'misread' | 'confirmed';
 
@@ -49,17 +49,16 @@ export class DispositionBook {
     return book;
   }
 
-  /** A hit was queued for `listId`. */
-  hitQueued(hitId: string, listId: string): Promise<void> {
-    return this.serial(async () => {
-      if (await this.db.get(`obx!d!${hitId}`)) return; // queued again after a restart
-      const stats = this.list(listId);
-      stats.hits++;
-      await this.db.batch([
-        { type: 'put', key: `obx!d!${hitId}`, value: utf8(JSON.stringify({ listId, at: this.now() } satisfies HitRecord)) },
-        { type: 'put', key: STATS_KEY, value: this.encoded() },
-      ], { sync: true });
-    });
+  /**
+   * A hit is being queued for `listId`: the writes to make in the outbox's own batch (so the
+   * count and the record cannot disagree with the outbox after a power cut).
+   */
+  hitQueuedOps(hitId: string, listId: string): OutboxOp[] {
+    this.list(listId).hits++;
+    return [
+      { type: 'put', key: `obx!d!${hitId}`, value: utf8(JSON.stringify({ listId, at: this.now() } satisfies HitRecord)) },
+      { type: 'put', key: STATS_KEY, value: this.encoded() },
+    ];
   }
 
   /**

@@ -9,8 +9,8 @@
  * Also here: the device's own small signed replies (command results) and the check of what
  * dispatch signs (acks, commands) — same algorithm, same chain rules, one place.
  */
-import type { KeyObject, X509Certificate } from 'node:crypto';
-import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, decodeProtectedHeader } from 'jose';
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, decodeProtectedHeader, type CryptoKey } from 'jose';
 import { ChainError, verifyChain } from './chain-verify.ts';
 import type { HitMessage } from './hit-message.ts';
 import type { DeviceIdentity, DispatchRecipient } from './identity.ts';
@@ -28,19 +28,21 @@ export class EnvelopeError extends Error {
   override readonly name = 'EnvelopeError';
 }
 
+type Signer = Pick<DeviceIdentity, 'key' | 'x5c'> & { readonly signingKey?: CryptoKey };
+
 /** Signs `payload` (JSON) with the device key, chain in `x5c`. */
-export function signJson(typ: string, payload: unknown, identity: Pick<DeviceIdentity, 'key' | 'x5c'>): Promise<string> {
+export function signJson(typ: string, payload: unknown, identity: Signer): Promise<string> {
   return new CompactSign(encoder.encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: 'ES256', typ, x5c: [...identity.x5c] })
-    .sign(identity.key);
+    .sign(identity.signingKey ?? identity.key);
 }
 
 /** Signs and encrypts one send of a hit. */
-export async function sealHit(message: HitMessage, identity: Pick<DeviceIdentity, 'key' | 'x5c'>, to: DispatchRecipient): Promise<string> {
+export async function sealHit(message: HitMessage, identity: Signer, to: DispatchRecipient): Promise<string> {
   const jws = await signJson(HIT_TYP, message, identity);
   return new CompactEncrypt(encoder.encode(jws))
     .setProtectedHeader({ alg: JWE_ALG, enc: JWE_ENC, cty: HIT_TYP, kid: to.kid })
-    .encrypt(to.key);
+    .encrypt(to.cryptoKey ?? to.key);
 }
 
 /**
@@ -55,8 +57,34 @@ export async function openHit(jwe: string, decryptionKey: KeyObject, anchors: re
   return { message, jws };
 }
 
+/**
+ * Chains already verified, by their x5c and the anchors they were checked against: dispatch
+ * signs every ack with the same chain, and parsing and checking it per ack costs more than the
+ * ack's own signature. Validity dates are still checked at each use.
+ */
+export class ChainCache {
+  private readonly entries = new Map<string, { certs: X509Certificate[]; leaf: X509Certificate; key: KeyObject }>();
+  constructor(private readonly max = 16) {}
+
+  get(key: string, now: number): X509Certificate | KeyObject | undefined {
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    if (!hit.certs.every((c) => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo))) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return hit.key;
+  }
+
+  set(key: string, certs: X509Certificate[], leaf: X509Certificate): KeyObject {
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { certs, leaf, key: leaf.publicKey });
+    return leaf.publicKey;
+  }
+}
+
 /** Verifies a JWS of type `typ` signed by a chain to `anchors` whose leaf CN is `signerCn`; returns its JSON payload. */
-export async function verifySigned(jws: string, typ: string, anchors: readonly X509Certificate[], signerCn: string, now: number): Promise<unknown> {
+export async function verifySigned(jws: string, typ: string, anchors: readonly X509Certificate[], signerCn: string, now: number, cache?: ChainCache): Promise<unknown> {
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(jws);
@@ -65,16 +93,20 @@ export async function verifySigned(jws: string, typ: string, anchors: readonly X
   }
   if (header.alg !== 'ES256') throw new EnvelopeError(`JWS alg ${String(header.alg)}, expected ES256`);
   if (header.typ !== typ) throw new EnvelopeError(`JWS typ ${String(header.typ)}, expected ${typ}`);
-  let leaf: X509Certificate;
-  try {
-    leaf = verifyChain(header.x5c, anchors, signerCn, now);
-  } catch (err) {
-    if (err instanceof ChainError) throw new EnvelopeError(`signer: ${err.message}`);
-    throw err;
+  const cacheKey = cache && Array.isArray(header.x5c) ? `${header.x5c.join('.')}|${signerCn}|${anchors.map((a) => a.fingerprint256).join(',')}` : undefined;
+  let key = cacheKey ? cache?.get(cacheKey, now) : undefined;
+  if (!key) {
+    try {
+      const leaf = verifyChain(header.x5c, anchors, signerCn, now);
+      key = cacheKey && cache ? cache.set(cacheKey, (header.x5c as string[]).map((c) => new X509Certificate(Buffer.from(c, 'base64'))), leaf) : leaf.publicKey;
+    } catch (err) {
+      if (err instanceof ChainError) throw new EnvelopeError(`signer: ${err.message}`);
+      throw err;
+    }
   }
   let payload: Uint8Array;
   try {
-    ({ payload } = await compactVerify(jws, leaf.publicKey, { algorithms: ['ES256'] }));
+    ({ payload } = await compactVerify(jws, key as KeyObject, { algorithms: ['ES256'] }));
   } catch {
     throw new EnvelopeError('JWS signature does not verify');
   }

@@ -6,6 +6,7 @@
  */
 import { X509Certificate, createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { importPKCS8, importSPKI, type CryptoKey } from 'jose';
 
 export class IdentityError extends Error {
   override readonly name = 'IdentityError';
@@ -23,6 +24,8 @@ export interface DeviceIdentity {
   readonly certPem: string;
   readonly caPem: string;
   readonly key: KeyObject;
+  /** The same key imported once for jose (a KeyObject would be converted at every signature). */
+  readonly signingKey: CryptoKey;
   /** The device chain, leaf first. */
   readonly chain: readonly X509Certificate[];
   /** base64 DER of `chain`, for a JWS `x5c` header. */
@@ -85,8 +88,9 @@ export async function loadIdentity(paths: IdentityPaths): Promise<DeviceIdentity
   const leaf = chain[0] as X509Certificate;
   if (!leaf.checkPrivateKey(key)) throw new IdentityError(`device certificate ${paths.certFile} does not belong to the key in ${paths.keyFile}`);
   const anchors = parseCertificates(caPem, `CA bundle ${paths.caFile}`);
+  const signingKey = await importPKCS8(key.export({ type: 'pkcs8', format: 'pem' }).toString(), 'ES256');
   return {
-    keyPem, certPem, caPem, key, chain, anchors,
+    keyPem, certPem, caPem, key, signingKey, chain, anchors,
     x5c: chain.map((c) => c.raw.toString('base64')),
     serial: leaf.serialNumber.toUpperCase(),
     notAfter: Date.parse(leaf.validTo),
@@ -97,6 +101,8 @@ export async function loadIdentity(paths: IdentityPaths): Promise<DeviceIdentity
 /** The dispatch center's encryption certificate: the JWE recipient. */
 export interface DispatchRecipient {
   readonly key: KeyObject;
+  /** The same key imported once for jose. */
+  readonly cryptoKey?: CryptoKey;
   /** SHA-256 thumbprint of the certificate (base64url): the JWE `kid`. */
   readonly kid: string;
   readonly notAfter: number;
@@ -108,5 +114,6 @@ export async function loadDispatchRecipient(certFile: string): Promise<DispatchR
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new IdentityError(`dispatch encryption certificate ${certFile}: expected an EC P-256 key (ECDH-ES)`);
   }
-  return { key, kid: certThumbprint(cert as X509Certificate), notAfter: Date.parse((cert as X509Certificate).validTo) };
+  const cryptoKey = await importSPKI(key.export({ type: 'spki', format: 'pem' }).toString(), 'ECDH-ES+A256KW');
+  return { key, cryptoKey, kid: certThumbprint(cert as X509Certificate), notAfter: Date.parse((cert as X509Certificate).validTo) };
 }

@@ -11,6 +11,7 @@ import type { GatewayEvent } from '../events.ts';
 import type { AuditRecord } from '../store/audit-log.ts';
 import { DispositionBook } from './dispositions.ts';
 import type { HitLocation } from './hit-message.ts';
+import { installFastBase64 } from './fast-base64.ts';
 import { loadDispatchRecipient, loadIdentity, type DeviceIdentity, type DispatchRecipient, type IdentityPaths } from './identity.ts';
 import { MqttLink } from './mqtt-link.ts';
 import { Outbox, type OutboxDb } from './outbox.ts';
@@ -61,6 +62,7 @@ export interface Delivery {
  */
 export async function createDelivery(opts: DeliveryStartOptions): Promise<Delivery> {
   const { config, log } = opts;
+  installFastBase64();
   const now = opts.now ?? Date.now;
   const timers = opts.timers ?? realTimers;
   const random = (): number => randomInt(0, 1_000_000) / 1_000_000;

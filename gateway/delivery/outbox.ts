@@ -24,10 +24,12 @@ export type OutboxKind = 'hit' | 'event' | 'status';
 export const PRIORITY: Readonly<Record<OutboxKind, number>> = { hit: 0, event: 1, status: 2 };
 const KIND_OF: readonly OutboxKind[] = ['hit', 'event', 'status'];
 
+export type OutboxOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
+
 /** The part of a LevelDB handle the outbox uses (the store's `Db`, or any `Level<string, Uint8Array>`). */
 export interface OutboxDb {
   get(key: string): Promise<Uint8Array | undefined>;
-  batch(ops: ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[], options: { sync: boolean }): Promise<void>;
+  batch(ops: OutboxOp[], options: { sync: boolean }): Promise<void>;
   keys(options: { gt: string; lt: string }): { all(): Promise<string[]> };
 }
 
@@ -41,6 +43,15 @@ export interface OutboxEntryMeta {
 
 export interface OutboxEntry<T = unknown> extends OutboxEntryMeta {
   readonly body: T;
+}
+
+interface PendingAdd {
+  readonly kind: OutboxKind;
+  readonly id: string;
+  readonly body: unknown;
+  readonly extra?: () => OutboxOp[];
+  resolve(seq: number): void;
+  reject(err: Error): void;
 }
 
 export class OutboxError extends Error {
@@ -99,27 +110,70 @@ export class Outbox {
     return box;
   }
 
-  /** Queues an entry durably (fsynced before this resolves); returns its sequence number. */
-  add(kind: OutboxKind, id: string, body: unknown): Promise<number> {
+  /**
+   * Queues an entry durably (fsynced before this resolves); returns its sequence number.
+   * `extra` adds writes to the same batch, made only when the entry is new (another part's
+   * record of it, e.g. the disposition book). Adds that arrive while a batch is being written
+   * go together into the next one: one fsync for a burst (group commit).
+   */
+  add(kind: OutboxKind, id: string, body: unknown, extra?: () => OutboxOp[]): Promise<number> {
     if (!ID.test(id)) throw new OutboxError(`outbox id ${JSON.stringify(id)}: 1–80 letters, digits and dashes`);
-    return this.serial(async () => {
-      const existing = this.entries.get(id);
-      if (existing) return existing.seq; // queued twice (a retried hand-off): one entry
-      const max = this.deps.maxEntries ?? Infinity;
-      if (this.entries.size >= max && kind !== 'hit') throw new OutboxError(`outbox full (${this.entries.size} entries): ${kind} ${id} not queued`);
-      const seq = this.seq + 1;
+    return new Promise<number>((resolve, reject) => {
+      this.pending.push({ kind, id, body, ...(extra ? { extra } : {}), resolve, reject });
+      if (this.pending.length === 1) void this.serial(() => this.commit());
+    });
+  }
+
+  private pending: PendingAdd[] = [];
+
+  /** Writes the adds waiting now as one synced batch. Never rejects: each add hears its outcome. */
+  private async commit(): Promise<void> {
+    const group = this.pending;
+    this.pending = [];
+    try {
+      await this.commitGroup(group);
+    } catch (err) {
+      for (const p of group) p.reject(err as Error);
+    }
+  }
+
+  private async commitGroup(group: PendingAdd[]): Promise<void> {
+    if (!group.length) return;
+    const ops: OutboxOp[] = [];
+    const added: OutboxEntryMeta[] = [];
+    const seqOf = new Map<string, number>();
+    const max = this.deps.maxEntries ?? Infinity;
+    let seq = this.seq;
+    const outcome: ({ seq: number } | { error: Error })[] = [];
+    for (const p of group) {
+      const known = this.entries.get(p.id)?.seq ?? seqOf.get(p.id);
+      if (known !== undefined) {
+        outcome.push({ seq: known }); // queued twice (a retried hand-off): one entry
+        continue;
+      }
+      if (this.entries.size + added.length >= max && p.kind !== 'hit') {
+        outcome.push({ error: new OutboxError(`outbox full (${this.entries.size + added.length} entries): ${p.kind} ${p.id} not queued`) });
+        continue;
+      }
+      seq += 1;
       const queuedAt = this.deps.now();
-      const key = entryKey(kind, seq, queuedAt, id);
-      const value = seal(this.deps.key, utf8(JSON.stringify(body)), key, this.deps.random);
-      await this.deps.db.batch([
-        { type: 'put', key, value },
-        { type: 'put', key: SEQ_KEY, value: utf8(String(seq)) },
-      ], { sync: true });
-      this.seq = seq;
-      const meta: OutboxEntryMeta = { id, kind, seq, queuedAt, key };
-      this.entries.set(id, meta);
-      this.queues[PRIORITY[kind]]?.set(id, meta);
-      return seq;
+      const key = entryKey(p.kind, seq, queuedAt, p.id);
+      ops.push({ type: 'put', key, value: seal(this.deps.key, utf8(JSON.stringify(p.body)), key, this.deps.random) });
+      if (p.extra) ops.push(...p.extra());
+      added.push({ id: p.id, kind: p.kind, seq, queuedAt, key });
+      seqOf.set(p.id, seq);
+      outcome.push({ seq });
+    }
+    if (ops.length) await this.deps.db.batch([...ops, { type: 'put', key: SEQ_KEY, value: utf8(String(seq)) }], { sync: true });
+    this.seq = seq;
+    for (const meta of added) {
+      this.entries.set(meta.id, meta);
+      this.queues[PRIORITY[meta.kind]]?.set(meta.id, meta);
+    }
+    group.forEach((p, i) => {
+      const o = outcome[i] as { seq: number } | { error: Error };
+      if ('error' in o) p.reject(o.error);
+      else p.resolve(o.seq);
     });
   }
 
@@ -132,12 +186,16 @@ export class Outbox {
     return { ...meta, body: JSON.parse(open(this.deps.key, raw, meta.key).toString('utf8')) as T };
   }
 
-  /** Removes a delivered entry (synced). False when it was not here (a duplicate ack). */
+  /**
+   * Removes a delivered entry. False when it was not here (a duplicate ack). Not synced: a
+   * delete lost in a power cut only brings the entry back to be sent again, and dispatch drops
+   * the duplicate — at-least-once holds without an fsync per ack.
+   */
   remove(id: string): Promise<boolean> {
     return this.serial(async () => {
       const meta = this.entries.get(id);
       if (!meta) return false;
-      await this.deps.db.batch([{ type: 'del', key: meta.key }], { sync: true });
+      await this.deps.db.batch([{ type: 'del', key: meta.key }], { sync: false });
       this.entries.delete(id);
       this.queues[PRIORITY[meta.kind]]?.delete(id);
       return true;

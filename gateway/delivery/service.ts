@@ -15,7 +15,7 @@ import type { HitSink } from '../pipeline.ts';
 import type { Detection, DetectionImages } from '../types.ts';
 import { CommandBus, type CommandResult } from './commands.ts';
 import type { DispositionBook, Disposition } from './dispositions.ts';
-import { ACK_TYP, CMD_RESULT_TYP, EnvelopeError, sealHit, signJson, verifySigned } from './envelope.ts';
+import { ACK_TYP, CMD_RESULT_TYP, ChainCache, EnvelopeError, sealHit, signJson, verifySigned } from './envelope.ts';
 import { buildHitDraft, stampHit, type HitDraft, type HitLocation } from './hit-message.ts';
 import type { DeviceIdentity, DispatchRecipient } from './identity.ts';
 import type { MqttLink } from './mqtt-link.ts';
@@ -69,6 +69,7 @@ export class DeliveryService implements HitSink, EventSink {
   readonly commands: CommandBus;
   readonly stats: DeliveryStats = { queued: 0, acked: 0, dispositions: 0, rejectedAcks: 0 };
   private summary: Record<string, unknown> = {};
+  private readonly chains = new ChainCache();
   private started = false;
 
   constructor(private readonly deps: DeliveryDeps) {
@@ -118,8 +119,7 @@ export class DeliveryService implements HitSink, EventSink {
 
   /** Queues a ready-made draft (the pipeline goes through publishHit; tests and the bench use this). */
   async queueHit(draft: HitDraft): Promise<void> {
-    await this.deps.outbox.add('hit', draft.hitId, draft);
-    await this.deps.dispositions.hitQueued(draft.hitId, draft.match.listId);
+    await this.deps.outbox.add('hit', draft.hitId, draft, () => this.deps.dispositions.hitQueuedOps(draft.hitId, draft.match.listId));
     this.stats.queued++;
     this.deps.log.info({ hitId: draft.hitId, depth: this.deps.outbox.depth }, 'hit queued for dispatch');
     this.sender.pump();
@@ -213,7 +213,7 @@ export class DeliveryService implements HitSink, EventSink {
     const { log, address } = this.deps;
     let ack: Ack;
     try {
-      const raw = await verifySigned(payload.toString('utf8'), ACK_TYP, this.deps.identity().anchors as X509Certificate[], this.deps.dispatchCn, this.deps.now());
+      const raw = await verifySigned(payload.toString('utf8'), ACK_TYP, this.deps.identity().anchors as X509Certificate[], this.deps.dispatchCn, this.deps.now(), this.chains);
       const parsed = ackSchema.safeParse(raw);
       if (!parsed.success) throw new EnvelopeError(`ack malformed at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`);
       ack = parsed.data;

@@ -1,0 +1,222 @@
+/**
+ * Hit-delivery bench: `npm run bench -- delivery [--json] [--hits=1000] [--latency-hits=200] [--rate=20]`.
+ * On loopback through mosquitto with mutual TLS (a throw-away PKI, as the demo makes), the
+ * device's delivery stack (outbox in LevelDB, sign, encrypt, MQTT 5 QoS 1) to the real dispatch
+ * receiver (decrypt, verify chain and signature, dedupe, store, signed ack):
+ *   latency     capture → hit decrypted and stored at dispatch, p50/p99, `latency-hits` hits
+ *               offered at `rate`/s (a busy pole, not a flood)
+ *   throughput  `hits` hits with a 100 KB overview and an 8 KB plate crop queued at once:
+ *               hits/s until the last is at dispatch and the outbox is empty (acks included)
+ *   baseline    the same messages published unsigned and unencrypted (JSON, QoS 1) by a bare
+ *               mqtt.js client to a bare subscriber on the same broker: cryptoOverheadRatio is
+ *               baseline hits/s ÷ delivery hits/s
+ * Dispatch runs in its own process (as it does in production: another server), so the device
+ * and dispatch do not share one core's time; both use installFastBase64 (fast-base64.ts).
+ * Goals (issue #7): p99 ≤ 300 ms, ≥ 200 hits/s.
+ */
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { pino } from 'pino';
+import { startReceiver } from '../dispatch/receiver.ts';
+import { configSchema } from '../gateway/config/schema.ts';
+import { startDemoBroker } from '../gateway/demo-broker.ts';
+import { createDemoPki } from '../gateway/demo-pki.ts';
+import { buildHitDraft, stampHit, type HitDraft } from '../gateway/delivery/hit-message.ts';
+import { sealHit } from '../gateway/delivery/envelope.ts';
+import { loadDispatchRecipient } from '../gateway/delivery/identity.ts';
+import { createDelivery, identityPaths } from '../gateway/delivery/index.ts';
+import { installFastBase64 } from '../gateway/delivery/fast-base64.ts';
+import { createUuidV7 } from '../gateway/ids.ts';
+import { createDb } from '../gateway/store/db.ts';
+import type { Detection } from '../gateway/types.ts';
+import type { Bench } from './run.ts';
+
+const AGENCY = 'bench-pd';
+const DEVICE = 'pole-bench';
+
+function arg(args: readonly string[], name: string, fallback: number): number {
+  const hit = args.find((a) => a.startsWith(`--${name}=`));
+  const v = hit ? Number(hit.slice(name.length + 3)) : fallback;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a positive number`);
+  return v;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+function draft(id: string, plate: string, overview: Buffer, crop: Buffer, at: number): HitDraft {
+  const detection: Detection = {
+    id, capturedAt: at, readAt: at, matchedAt: at, cameraId: 'north', deviceId: DEVICE, site: 'Bench St', plate,
+    confidence: 0.9, candidates: [{ text: plate, score: 0.9 }], box: { x: 1, y: 1, width: 100, height: 30 },
+    firstSeen: at, lastSeen: at, frames: 4, direction: 'toward',
+    match: {
+      entryId: `stolen-vehicle:${plate}`, listId: 'ncic', listVersion: 'v1', kind: 'exact', distance: 0, substitutions: [],
+      entry: { id: `stolen-vehicle:${plate}`, plate, listType: 'stolen-vehicle', priority: 90 }, listAgeMs: 0, listGeneratedAt: at, listStale: false,
+    },
+    versions: { model: 'bench', firmware: '0.1.0', config: 'bench' },
+    clock: 'system',
+  };
+  return buildHitDraft(AGENCY, detection, { plate: crop, overview });
+}
+
+export const run: Bench = async ({ print, args }) => {
+  const hits = arg(args, 'hits', 1000);
+  const latencyHits = arg(args, 'latency-hits', 200);
+  const rate = arg(args, 'rate', 20);
+  const dir = mkdtempSync(join(tmpdir(), 'alpr-bench-delivery-'));
+  // mosquitto started as root drops to its own user, which must reach the PKI folder inside.
+  chmodSync(dir, 0o755);
+  const log = pino({ level: 'silent' });
+  const dataDir = join(dir, 'device');
+  const pki = await createDemoPki(join(dir, 'pki'), DEVICE, join(dataDir, 'identity'), AGENCY);
+  const broker = await startDemoBroker(join(dir, 'pki'), pki);
+  if (broker.kind !== 'mosquitto') throw new Error('the delivery bench needs mosquitto (/usr/sbin/mosquitto; make deps)');
+  const tls = { ca: pki.caPem, cert: pki.dispatch.certPem, key: pki.dispatch.keyPem };
+  const arrived = new Map<string, number>();
+  const dispatch = fork(new URL(import.meta.url).pathname, ['--dispatch-child'], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_DISPATCH: JSON.stringify({ url: broker.url, tls, dataDir: join(dir, 'dispatch') }) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    dispatch.on('message', (m: { ready?: boolean; hitId?: string; latencyMs?: number }) => {
+      if (m.ready) resolve();
+      else if (m.hitId !== undefined) arrived.set(m.hitId, m.latencyMs as number);
+    });
+    dispatch.once('exit', (code) => reject(new Error(`dispatch child exited (${code})`)));
+  });
+  const db = createDb(join(dataDir, 'db'));
+  await db.open();
+  const config = {
+    dataDir,
+    device: { id: DEVICE, agency: AGENCY, site: 'Bench St', firmwareVersion: '0.1.0' },
+    mqtt: configSchema.shape.mqtt.parse({ url: broker.url }),
+    delivery: configSchema.shape.delivery.parse({ window: 64 }),
+  };
+  const delivery = await createDelivery({
+    config,
+    db, outboxKey: randomBytes(32), audit: async () => undefined, newId: createUuidV7(), logEvent: () => undefined, log,
+  });
+  delivery.service.start();
+  await delivery.link.waitConnected(AbortSignal.timeout(30_000));
+  const newId = createUuidV7();
+  const waitFor = async (ids: readonly string[], what: string): Promise<void> => {
+    const deadline = Date.now() + 600_000;
+    while (!ids.every((id) => arrived.has(id)) || delivery.outbox.depth > 0) {
+      if (Date.now() > deadline) throw new Error(`${what}: ${ids.filter((id) => arrived.has(id)).length}/${ids.length} at dispatch after 10 min`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+
+  try {
+    const overview = randomBytes(100 * 1024);
+    const crop = randomBytes(8 * 1024);
+    // Latency: a busy pole's pace; capture time is when the hit is handed to delivery.
+    print(`latency: ${latencyHits} hits at ${rate}/s …`);
+    const latIds: string[] = [];
+    for (let i = 0; i < latencyHits; i++) {
+      const at = Date.now();
+      const d = draft(newId(at), `L${String(i).padStart(6, '0')}`, overview, crop, at);
+      latIds.push(d.hitId);
+      await delivery.service.queueHit(d);
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 / rate - (Date.now() - at))));
+    }
+    await waitFor(latIds, 'latency phase');
+    const lat = latIds.map((id) => arrived.get(id) as number).sort((a, b) => a - b);
+
+    // Throughput: everything queued at once (an outage's backlog, or a flood of hits).
+    print(`throughput: ${hits} hits, 100 KB overview + 8 KB crop each …`);
+    const drafts = Array.from({ length: hits }, (_, i) => draft(newId(Date.now()), `T${String(i).padStart(6, '0')}`, overview, crop, Date.now()));
+    const t0 = performance.now();
+    for (const d of drafts) await delivery.service.queueHit(d);
+    await waitFor(drafts.map((d) => d.hitId), 'throughput phase');
+    const hitsPerSec = hits / ((performance.now() - t0) / 1000);
+
+    // Baseline: the same messages, plain JSON, bare publish → bare subscriber, QoS 1.
+    print('baseline: unsigned, unencrypted publish of the same messages …');
+    const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5, ...tls, clientId: 'bench-plain-pub' });
+    const sub = await mqtt.connectAsync(broker.url, { protocolVersion: 5, ...tls, clientId: 'bench-plain-sub' });
+    let got = 0;
+    const allIn = new Promise<void>((resolve) => sub.on('message', (_t, payload) => {
+      JSON.parse(payload.toString('utf8'));
+      if (++got === hits) resolve();
+    }));
+    await sub.subscribeAsync('bench/plain', { qos: 1 });
+    const b0 = performance.now();
+    let inflight: Promise<unknown>[] = [];
+    for (const d of drafts) {
+      inflight.push(pub.publishAsync('bench/plain', JSON.stringify(stampHit(d, Date.now(), 1)), { qos: 1 }));
+      if (inflight.length >= 64) {
+        await Promise.all(inflight);
+        inflight = [];
+      }
+    }
+    await Promise.all(inflight);
+    await allIn;
+    const plainHitsPerSec = hits / ((performance.now() - b0) / 1000);
+    await pub.endAsync();
+    await sub.endAsync();
+
+    // The device's own share: stamping, signing and encrypting one 110 KB hit, on this core.
+    const sealN = 200;
+    const recipient = await loadDispatchRecipient(identityPaths(config).dispatchCertFile);
+    const s0 = performance.now();
+    for (let i = 0; i < sealN; i++) await sealHit(stampHit(drafts[i % drafts.length] as HitDraft, Date.now(), 1), delivery.identity(), recipient);
+    const sealPerSec = sealN / ((performance.now() - s0) / 1000);
+
+    const result = {
+      latencyP50Ms: percentile(lat, 50),
+      latencyP99Ms: percentile(lat, 99),
+      latencyMaxMs: lat.at(-1) ?? NaN,
+      hitsPerSec: Math.round(hitsPerSec * 10) / 10,
+      plainHitsPerSec: Math.round(plainHitsPerSec * 10) / 10,
+      cryptoOverheadRatio: Math.round((plainHitsPerSec / hitsPerSec) * 100) / 100,
+      sealPerSec: Math.round(sealPerSec),
+      hits,
+      latencyHits,
+      rate,
+      imageBytes: overview.length + crop.length,
+      resent: delivery.service.sender.stats.resent,
+      goalP99: percentile(lat, 99) <= 300,
+      goalThroughput: hitsPerSec >= 200,
+    };
+    print(`latency p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms (goal ≤ 300); ${result.hitsPerSec} hits/s (goal ≥ 200); plain publish ${result.plainHitsPerSec}/s; ratio ${result.cryptoOverheadRatio}; sign+encrypt alone ${result.sealPerSec}/s`);
+    return result;
+  } finally {
+    await delivery.service.stop();
+    await db.close();
+    dispatch.kill('SIGTERM');
+    await new Promise((r) => dispatch.once('exit', r));
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+/** The dispatch side, in its own process: the real receiver; reports each new hit's latency. */
+async function dispatchChild(): Promise<void> {
+  installFastBase64();
+  const o = JSON.parse(process.env.BENCH_DISPATCH ?? '{}') as { url: string; tls: { ca: string; cert: string; key: string }; dataDir: string };
+  const receiver = await startReceiver({
+    url: o.url, tls: o.tls, agency: AGENCY, trustAnchorsPem: o.tls.ca, decryptionKeyPem: o.tls.key, decryptionCertPem: o.tls.cert,
+    signingKeyPem: o.tls.key, signingChainPem: o.tls.cert, dataDir: o.dataDir, log: pino({ level: 'silent' }), keep: 100,
+  });
+  receiver.on('hit', (h) => process.send?.({ hitId: h.hitId, latencyMs: Date.now() - h.hit.capturedAt }));
+  process.once('SIGTERM', () => {
+    receiver.stop().then(() => process.exit(0), () => process.exit(1));
+  });
+  process.send?.({ ready: true });
+}
+
+if (process.argv[2] === '--dispatch-child' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  dispatchChild().catch((err: unknown) => {
+    process.stderr.write(`bench dispatch child: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
