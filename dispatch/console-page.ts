@@ -75,7 +75,29 @@ export function renderCard(r: ReceivedHit, listed: ListedEntry): string {
 </article>`;
 }
 
-export function renderPage(cards: readonly string[], opts: { needName: boolean; user?: string }): string {
+/**
+ * One line per pole from its last status (contract 3): online or offline, hits waiting in its
+ * outbox and for how long, a certificate close to expiry. A dispatcher reads "no hits" from a
+ * pole that is down differently from a quiet road.
+ */
+export function renderDevices(devices: Readonly<Record<string, Readonly<Record<string, unknown>>>>, now: number): string {
+  const rows = Object.entries(devices).sort(([a], [b]) => a.localeCompare(b)).map(([device, st]) => {
+    const online = st['state'] === 'online';
+    const outbox = st['outbox'] as { depth?: unknown; oldestAgeMs?: unknown } | undefined;
+    const depth = typeof outbox?.depth === 'number' ? outbox.depth : 0;
+    const oldest = typeof outbox?.oldestAgeMs === 'number' ? outbox.oldestAgeMs : 0;
+    const notAfter = (st['certificate'] as { notAfter?: unknown } | undefined)?.notAfter;
+    const daysLeft = typeof notAfter === 'number' ? Math.floor((notAfter - now) / 86_400_000) : undefined;
+    const notes = [
+      depth > 0 ? `${depth} waiting to send, oldest ${Math.round(oldest / 1000)} s` : '',
+      daysLeft !== undefined && daysLeft < 14 ? `certificate expires in ${daysLeft} d` : '',
+    ].filter((n) => n !== '');
+    return `<li class="dev ${online ? 'on' : 'off'}" data-device="${esc(device)}"><b>${esc(device)}</b> ${online ? 'online' : 'OFFLINE'}${notes.length ? ` · <span class="warn">${esc(notes.join(' · '))}</span>` : ''}</li>`;
+  });
+  return `<ul id="devices" data-testid="devices">${rows.join('')}</ul>`;
+}
+
+export function renderPage(cards: readonly string[], opts: { needName: boolean; user?: string; devices: string }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -116,13 +138,16 @@ export function renderPage(cards: readonly string[], opts: { needName: boolean; 
   .act button { padding: 6px 10px; cursor: pointer; }
   .err { color: #b91c1c; font-size: 13px; }
   .notice { font-size: 12px; color: #92400e; }
+  #devices { list-style: none; display: flex; flex-wrap: wrap; gap: 8px; padding: 0; margin: 0 0 12px; font-size: 13px; }
+  #devices .dev { background: #fff; border-radius: 4px; padding: 3px 8px; border-left: 4px solid #047857; }
+  #devices .dev.off { border-left-color: #b91c1c; }
 </style>
 </head>
 <body>
 <header><h1>ALPR dispatch console — hits</h1>
 ${opts.user ? `<span>Signed in as <b id="user">${esc(opts.user)}</b></span>` : opts.needName ? '<label>Dispatcher <input id="by" data-testid="dispatcher" autocomplete="username" required></label>' : ''}
 <span id="status">connecting…</span></header>
-<main><div id="hits">${cards.length ? cards.join('\n') : '<div class="empty" id="empty">No hits yet.</div>'}</div></main>
+<main>${opts.devices}<div id="hits">${cards.length ? cards.join('\n') : '<div class="empty" id="empty">No hits yet.</div>'}</div></main>
 <script>
 (() => {
   const list = document.getElementById('hits');
@@ -169,6 +194,7 @@ ${opts.user ? `<span>Signed in as <b id="user">${esc(opts.user)}</b></span>` : o
   es.onerror = () => { document.getElementById('status').textContent = 'reconnecting…'; };
   es.addEventListener('hit', (e) => { const d = JSON.parse(e.data); put(d.hitId, d.html, true); });
   es.addEventListener('disposition', (e) => { const d = JSON.parse(e.data); put(d.hitId, d.html, false); });
+  es.addEventListener('devices', (e) => { document.getElementById('devices').replaceWith(fragment(JSON.parse(e.data).html)); });
 })();
 </script>
 </body>

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { renderCard, renderPage } from './console-page.ts';
+import { renderCard, renderDevices, renderPage } from './console-page.ts';
 import { SealedFieldOpener } from './hit-view.ts';
 import { ReceiverError, type DispositionEvent, type Receiver, type ReceivedHit } from './receiver.ts';
 import { DISPOSITIONS, type Disposition } from './signer.ts';
@@ -92,8 +92,13 @@ export async function startConsoleServer(receiver: Receiver, opts: ConsoleOption
     const r = receiver.get(d.hitId);
     if (r) push('disposition', r);
   };
+  const onStatus = (): void => {
+    const line = `event: devices\ndata: ${JSON.stringify({ html: renderDevices(receiver.devices(), Date.now()) })}\n\n`;
+    for (const res of streams) res.write(line);
+  };
   receiver.on('hit', onHit);
   receiver.on('disposition', onDisposition);
+  receiver.on('status', onStatus);
 
   const userOf = (req: IncomingMessage): string | undefined => {
     const v = req.headers[userHeader];
@@ -137,7 +142,7 @@ export async function startConsoleServer(receiver: Receiver, opts: ConsoleOption
       const cards = await Promise.all(hits.map(card));
       const user = userOf(req);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-frame-options': 'DENY', 'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'" })
-        .end(renderPage(cards, { needName: !user, ...(user ? { user } : {}) }));
+        .end(renderPage(cards, { needName: !user, ...(user ? { user } : {}), devices: renderDevices(receiver.devices(), Date.now()) }));
       return;
     }
     if (url.pathname === '/healthz') {
@@ -195,6 +200,7 @@ export async function startConsoleServer(receiver: Receiver, opts: ConsoleOption
     stop: async () => {
       receiver.off('hit', onHit);
       receiver.off('disposition', onDisposition);
+      receiver.off('status', onStatus);
       for (const res of streams) res.end();
       streams.clear();
       await new Promise<void>((resolve) => server.close(() => resolve()));

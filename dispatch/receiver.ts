@@ -79,7 +79,17 @@ export interface ReceiverStats {
   transitMs: { p50: number; p99: number };
 }
 
-export interface Receiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejection]; disposition: [DispositionEvent]; 'command-result': [CommandResult] }> {
+/** What a receiver tells its listeners (the console, the log, tests). */
+export interface ReceiverEvents {
+  hit: [ReceivedHit];
+  rejected: [Rejection];
+  disposition: [DispositionEvent];
+  'command-result': [CommandResult];
+  /** A device published its status (contract 3); the last one is in devices(). */
+  status: [{ device: string; status: Record<string, unknown> }];
+}
+
+export interface Receiver extends EventEmitter<ReceiverEvents> {
   list(): ReceivedHit[];
   get(hitId: string): ReceivedHit | undefined;
   dispose(hitId: string, disposition: Disposition, reason: string, by: string): Promise<void>;
@@ -131,7 +141,7 @@ interface Parts {
   readonly store: HitStore;
 }
 
-class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejection]; disposition: [DispositionEvent]; 'command-result': [CommandResult] }> implements Receiver {
+class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
   private client: MqttClient | undefined;
   private index = new HitIndex([]);
   private readonly recent = new Map<string, ReceivedHit>();
@@ -317,6 +327,7 @@ class MqttReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
       return;
     }
     this.statuses.set(device, status);
+    this.emit('status', { device, status });
     const cert = status['certificate'] as { serial?: unknown } | undefined;
     if (status['state'] !== 'online' || typeof cert?.serial !== 'string' || cert.serial === '') return;
     const serial = cert.serial;

@@ -94,6 +94,9 @@ describe('dispatch console in Chromium', () => {
       await page.goto(dispatch.console.url);
       await page.getByText('live').waitFor({ timeout: 15_000 });
       await expect(page.locator('[data-testid=hit]').count()).resolves.toBe(0);
+      // The pole's status reaches the page live.
+      await device.publishAsync(`alpr/v1/${AGENCY}/pole-1/status`, JSON.stringify({ state: 'online', device: 'pole-1', at: Date.now(), outbox: { depth: 2, oldestAgeMs: 9_000 } }), { qos: 1 });
+      await expect.poll(() => page.locator('[data-device=pole-1]').innerText().catch(() => ''), { timeout: 10_000 }).toMatch(/pole-1 online · 2 waiting to send/);
 
       const encCert = new X509Certificate(certs.encryption.certPem);
       const dispatchKey = await parseDispatchKey(encCert.publicKey.export({ type: 'spki', format: 'pem' }).toString());

@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from '../../../dispatch/console-server.ts';
-import { ReceiverError, type CommandResult, type DispositionEvent, type ReceivedHit, type Receiver, type ReceiverStats, type Rejection } from '../../../dispatch/receiver.ts';
+import { ReceiverError, type ReceivedHit, type Receiver, type ReceiverEvents, type ReceiverStats } from '../../../dispatch/receiver.ts';
 import type { Disposition } from '../../../dispatch/signer.ts';
 import { parseDispatchKey, sealPersonal } from '../../../gateway/hotlist/seal.ts';
 import { makeHit } from './fixtures.ts';
@@ -18,7 +18,7 @@ const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256
 const KEY_PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const PUB_PEM = publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
-class FakeReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejection]; disposition: [DispositionEvent]; 'command-result': [CommandResult] }> implements Receiver {
+class FakeReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
   readonly hits = new Map<string, ReceivedHit>();
   readonly disposed: { hitId: string; disposition: Disposition; reason: string; by: string }[] = [];
 
@@ -43,8 +43,9 @@ class FakeReceiver extends EventEmitter<{ hit: [ReceivedHit]; rejected: [Rejecti
   sendCommand(): Promise<void> {
     return Promise.resolve();
   }
+  readonly statuses: Record<string, Record<string, unknown>> = {};
   devices(): Record<string, Record<string, unknown>> {
-    return {};
+    return this.statuses;
   }
   stats(): ReceiverStats {
     return { received: this.hits.size, duplicates: 0, rejected: {}, latencyMs: { p50: 0, p99: 0 }, transitMs: { p50: 0, p99: 0 } };
@@ -185,5 +186,18 @@ describe('dispatch console server', () => {
     expect(events.map((e) => [e.event, e.hitId])).toEqual([['hit', hit.hitId], ['disposition', hit.hitId]]);
     expect(events[0]?.html).toContain('data-state="alert"');
     expect(events[1]?.html).toContain('data-state="visually-verified"');
+  });
+
+  it('shows each pole online or offline, with hits waiting and a certificate about to expire', async () => {
+    const fake = new FakeReceiver();
+    const now = Date.now();
+    fake.statuses['pole-1'] = { state: 'online', device: 'pole-1', outbox: { depth: 3, oldestAgeMs: 42_000 }, certificate: { serial: '1001', notAfter: now + 5 * 86_400_000 + 3_600_000 } };
+    fake.statuses['pole-2'] = { state: 'offline' };
+    fake.statuses['<pole>'] = { state: 'online', outbox: { depth: 0, oldestAgeMs: 0 } };
+    const page = (await call(await start(fake), '/')).body;
+    const strip = page.slice(page.indexOf('<ul id="devices"'), page.indexOf('</ul>', page.indexOf('<ul id="devices"')));
+    expect(strip).toMatch(/<b>pole-1<\/b> online · <span class="warn">3 waiting to send, oldest 42 s · certificate expires in 5 d<\/span>/);
+    expect(strip).toMatch(/<b>pole-2<\/b> OFFLINE/);
+    expect(strip).toContain('&#60;pole&#62;');
   });
 });
