@@ -55,6 +55,7 @@ export class ProvisioningService {
     if (!p.estUrl) return undefined;
     const bundle = this.leafNow ? this.currentBundlePem() : '';
     const trust = [p.estCa ? resolvePem(p.estCa) : '', bundle].join('');
+    if (trust === '') throw new EstError('tls', 'no trust anchor for the EST server: set provisioning.estCa (ALPR_EST_CA) to the CA its certificate chains to');
     return {
       identity: this.identity,
       est: new EstClient({ url: p.estUrl, trust }),
@@ -81,9 +82,10 @@ export class ProvisioningService {
     let status = certificateStatus(this.leafNow, this.deps.now(), this.config.provisioning.renewAtFraction, this.config.provisioning.alarmDays);
     if (status.state !== 'unprovisioned' && status.state !== 'expired') return { certificate: status };
     const token = this.config.provisioning.enrolmentToken;
-    const est = this.estDeps();
-    if (!token || !est) return { certificate: status, problem: status.action ?? 'no certificate' };
+    if (!token || !this.config.provisioning.estUrl) return { certificate: status, problem: status.action ?? 'no certificate' };
     try {
+      const est = this.estDeps();
+      if (!est) throw new EstError('network', 'provisioning.estUrl is not set');
       const enrolled = await enrol(est, token, { rekey: status.state === 'expired' });
       this.leafNow = (await this.identity.read())?.leaf;
       status = certificateStatus(this.leafNow, this.deps.now(), this.config.provisioning.renewAtFraction, this.config.provisioning.alarmDays);
@@ -103,9 +105,9 @@ export class ProvisioningService {
     const p = this.config.provisioning;
     this.rotator = new CertificateRotator({
       identity: this.identity,
-      renew: (opts) => {
+      renew: async (opts) => {
         const est = this.estDeps();
-        if (!est) return Promise.reject(new EstError('network', 'provisioning.estUrl is not set: the device cannot renew'));
+        if (!est) throw new EstError('network', 'provisioning.estUrl is not set: the device cannot renew');
         return requestRenewal(est, opts);
       },
       link,

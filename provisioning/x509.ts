@@ -413,4 +413,4 @@ export function isRevoked(cert: X509Certificate | string, crlText: string, trust
   return false;
 }
 
-export { fromPem, toPem };
+export { fromPem, fromPemAll, toPem };

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { deviceAltNames, readDeviceUris } from '../device-names.ts';
 import {
-  certPem, createCrl, crlPem, generateP256Key, issueCertificate, loadP256Key, notAfterMs, notBeforeMs, parseCsr, privateKeyPem, readCertificates, serialHex,
+  certPem, createCrl, crlPem, fromPemAll, generateP256Key, issueCertificate, loadP256Key, notAfterMs, notBeforeMs, parseCrl, parseCsr, privateKeyPem, readCertificates, serialHex,
   type AltNames, type RevocationReason, X509Error,
 } from '../x509.ts';
 import { readState, updateState, writeState, type CaState, type IssuedRecord } from './state.ts';
@@ -214,9 +214,26 @@ export class CertificateAuthority {
     return (await readState(this.dir)).revoked.some((r) => r.serial === serial);
   }
 
+  /** The published crl.pem while it has more than a day to run, else a freshly published one. */
+  async currentCrl(): Promise<string> {
+    const pem = await readFile(this.file('crl'), 'utf8').catch(() => undefined);
+    if (pem) {
+      try {
+        const blocks = fromPemAll(pem, 'X509 CRL').map((b) => parseCrl(b));
+        const next = Math.min(...blocks.map((c) => c.nextUpdate?.getTime() ?? 0));
+        if (blocks.length > 0 && next > this.now() + DAY) return pem;
+      } catch (err) {
+        if (!(err instanceof X509Error)) throw err;
+        // an unreadable crl.pem is replaced below
+      }
+    }
+    return this.publishCrl();
+  }
+
   /** Writes crl.pem: one CRL per trusted root (two during a rotation), valid `validDays`. */
   async publishCrl(validDays = 7): Promise<string> {
-    const roots = [await this.current(), ...((await this.previous()) ? [(await this.previous())!] : [])];
+    const previous = await this.previous();
+    const roots = [await this.current(), ...(previous ? [previous] : [])];
     const pem = await updateState(this.dir, (s) => {
       const number = s.crlNumber + 1;
       const t = this.now();

@@ -87,7 +87,7 @@ export async function startEstServer(o: EstServerOptions): Promise<RunningEstSer
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (req.method === 'GET' && path === `${EST_PATH}/cacerts`) return sendCerts(res, await o.ca.caCertificates());
     if (req.method === 'GET' && path === '/crl.pem') {
-      const pem = await o.ca.publishCrl();
+      const pem = await o.ca.currentCrl();
       res.writeHead(200, { 'content-type': 'application/pkix-crl' });
       res.end(pem);
       return;

@@ -81,6 +81,16 @@ describe('CertificateAuthority', () => {
     await expect(ca.init({ agency: 'metro-pd' })).rejects.toMatchObject({ status: 409 });
   });
 
+  it('serves the published CRL until it has a day left, then publishes a fresh one', async () => {
+    const first = await ca.currentCrl();
+    const number = (await readState(ca.dir)).crlNumber;
+    expect(await ca.currentCrl()).toBe(first);
+    expect((await readState(ca.dir)).crlNumber).toBe(number);
+    clock += 6.5 * 86_400_000;
+    expect(await ca.currentCrl()).not.toBe(first);
+    expect((await readState(ca.dir)).crlNumber).toBe(number + 1);
+  });
+
   it('a damaged state file is an error naming the file, not a fresh CA', async () => {
     await writeFile(join(dir, 'ca', 'ca-state.json'), '{"version": 1, "agency": 5}');
     await expect(ca.issueToken('pole-3')).rejects.toThrow(/ca-state.json: .*agency/);
