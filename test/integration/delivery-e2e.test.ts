@@ -4,7 +4,7 @@
  * decrypted, is acked and leaves the outbox; a disposition comes back and is recorded; a signed
  * command runs and is answered; the retained status carries the certificate and the outbox.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
@@ -19,11 +19,12 @@ describe('delivery end to end: device → mosquitto (mTLS) → dispatch receiver
   let world: DeliveryWorld;
   let device: TestDevice;
   let receiver: Receiver;
+  let dataDir: string;
 
   beforeAll(async () => {
     world = await createDeliveryWorld();
     receiver = await world.startReceiver(log);
-    const dataDir = mkdtempSync(join(world.dir, 'dev-'));
+    dataDir = mkdtempSync(join(world.dir, 'dev-'));
     device = await startDevice(await world.device('pole-1', dataDir), log);
     await device.link.waitConnected(AbortSignal.timeout(20_000));
   }, 60_000);
@@ -80,4 +81,26 @@ describe('delivery end to end: device → mosquitto (mTLS) → dispatch receiver
       await client.endAsync();
     }
   }, 60_000);
+
+  it('reconnect() uses the certificate on disk now (rotation): hits are signed with the new one; a broken file is refused', async () => {
+    const before = device.identity().serial;
+    const idDir = join(dataDir, 'identity');
+    const rotated = await world.pki.issue('pole-1-rotated', { client: true, commonName: 'pole-1' });
+    writeFileSync(join(idDir, 'device.key.pem'), rotated.keyPem);
+    writeFileSync(join(idDir, 'device.crt.pem'), rotated.certPem);
+    await device.service.reconnect(20_000);
+    expect(device.link.connected).toBe(true);
+    expect(device.identity().serial).toBe(rotated.serial);
+    expect(device.identity().serial).not.toBe(before);
+    const draft = testHit(hitId(3), 'pole-1', '9GHI789');
+    await device.service.queueHit(draft);
+    await until(() => receiver.get(draft.hitId) !== undefined, 20_000, 'the hit signed with the new certificate');
+    expect(BigInt(`0x${receiver.get(draft.hitId)?.signer.serial ?? '0'}`)).toBe(BigInt(`0x${rotated.serial}`));
+
+    // A certificate that does not match the key: reconnect() rejects, naming the problem.
+    writeFileSync(join(idDir, 'device.crt.pem'), world.dispatch.certPem);
+    await expect(device.service.reconnect(10_000)).rejects.toThrow(/does not belong to the key/);
+    writeFileSync(join(idDir, 'device.crt.pem'), rotated.certPem);
+    await device.link.waitConnected(AbortSignal.timeout(20_000));
+  }, 90_000);
 });
