@@ -201,8 +201,8 @@ describe('ProvisioningService.boot', () => {
     device: { id: 'pole-17', agency: 'metro-pd', site: 'Main St & 5th' }, dataDir, cameras: [{ id: 'c', url: 'u' }], hotlist: { path: 'p' }, mqtt: { url: 'mqtts://b' },
     provisioning, security,
   });
-  const service = (c: ReturnType<typeof config>, events: GatewayEvent[], fips = 0) => new ProvisioningService(c, {
-    events: { emit: (e) => events.push(e) }, log: silent, now: Date.now, timers: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) }, fipsMode: () => fips,
+  const service = (c: ReturnType<typeof config>, events: GatewayEvent[], fips = 0, log = silent) => new ProvisioningService(c, {
+    events: { emit: (e) => events.push(e) }, log, now: Date.now, timers: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) }, fipsMode: () => fips,
   });
 
   it('refuses to start without FIPS mode when required', async () => {
@@ -216,10 +216,12 @@ describe('ProvisioningService.boot', () => {
 
     const events: GatewayEvent[] = [];
     const token = await ca.issueToken('pole-17');
+    let logged = '';
+    const chatty = pino({ level: 'trace' }, { write: (line: string) => void (logged += line) });
     // the CA is in a rotation's overlap (test above): the bootstrap anchors are both roots
     const bundle = join(root, 'bootstrap-bundle.pem');
     await import('node:fs/promises').then(async (fs) => fs.writeFile(bundle, (await ca.caCertificates()).map((c) => c.toString()).join('')));
-    const s = service(config(join(root, 'boot'), { estUrl: server.url, estCa: bundle, enrolmentToken: token }), events);
+    const s = service(config(join(root, 'boot'), { estUrl: server.url, estCa: bundle, enrolmentToken: token }), events, 0, chatty);
     const out = await s.boot();
     expect(out.problem).toBeUndefined();
     expect(out.enrolled?.serial).toMatch(/^[0-9A-F]{32}$/);
@@ -227,6 +229,10 @@ describe('ProvisioningService.boot', () => {
     expect(events.map((e) => e.type)).toEqual(['cert-enrolled']);
     // the next boot leaves a valid certificate alone (the spent token is not tried again)
     expect((await s.boot()).enrolled).toBeUndefined();
+    // the key and the token never reach the log, even at trace level
+    expect(logged).toContain('device enrolled');
+    expect(logged).not.toMatch(/PRIVATE KEY/);
+    expect(logged).not.toContain(token);
   });
 
   it('an expired certificate is a clear state; a new token brings the device back with a new key', async () => {

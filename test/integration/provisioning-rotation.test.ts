@@ -30,7 +30,8 @@ import { hitId, until } from './delivery-fixture.ts';
 const log = pino({ level: 'silent' });
 const AGENCY = 'test-pd';
 const DEVICE = 'pole-r1';
-const ROTATIONS = Number(process.env.ALPR_ROTATIONS ?? 20);
+// make soak: SOAK_ROTATIONS=500 (not ALPR_*: the config loader refuses unknown ALPR_ variables)
+const ROTATIONS = Number(process.env.SOAK_ROTATIONS ?? 20);
 
 let root: string;
 let pki: DemoPki;
