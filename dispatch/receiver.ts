@@ -234,6 +234,10 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
         await this.onHit(peer.device, payload, true);
         return;
       }
+      if (peer?.kind === 'status') {
+        await this.onStatus(peer.device, payload, true);
+        return;
+      }
       if (peer?.kind === 'dispositions') {
         await this.onPeerDisposition(payload);
         return;
@@ -316,7 +320,8 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     await client.publishAsync(`alpr/v1/${this.opts.agency}/${device}/acks`, jws, { qos: 1 });
   }
 
-  private async onStatus(device: string, payload: Buffer): Promise<void> {
+  /** `fromPeer`: the receiver that got it from the device has sent any cert-seen already. */
+  private async onStatus(device: string, payload: Buffer, fromPeer = false): Promise<void> {
     let status: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(payload.toString('utf8'));
@@ -328,22 +333,23 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     }
     this.statuses.set(device, status);
     this.emit('status', { device, status });
+    if (this.replicas && !fromPeer) await this.passOn(this.replicas.status(device), payload);
     const cert = status['certificate'] as { serial?: unknown } | undefined;
     if (status['state'] !== 'online' || typeof cert?.serial !== 'string' || cert.serial === '') return;
     const serial = cert.serial;
     if ((await this.parts.store.certSerial(device)) === serial) return;
     // The device finishes a certificate rotation once dispatch has seen the new serial.
-    await this.sendCommand(device, 'cert-seen', { serial });
+    if (!fromPeer) await this.sendCommand(device, 'cert-seen', { serial });
     await this.parts.store.setCertSerial(device, serial);
     this.log.info({ device, serial }, 'new device certificate seen');
   }
 
   /** To the peers; a refusal (a broker ACL without the alpr-dispatch/ topics) costs them the copy, not this receiver its work. */
-  private async passOn(topic: string, payload: string | Buffer, hitId: string): Promise<void> {
+  private async passOn(topic: string, payload: string | Buffer, hitId?: string): Promise<void> {
     try {
       await this.client?.publishAsync(topic, payload, { qos: 1 });
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, hitId, topic }, 'not passed on to the peer receivers');
+      this.log.warn({ err: (err as Error).message, topic, ...(hitId ? { hitId } : {}) }, 'not passed on to the peer receivers');
     }
   }
 

@@ -9,6 +9,7 @@
  * Topics (outside the device scheme, so no device name can collide):
  *   alpr-dispatch/v1/{agency}/{group}/hits/{device}   the envelope as the device sent it
  *   alpr-dispatch/v1/{agency}/{group}/dispositions    the signed disposition ack
+ *   alpr-dispatch/v1/{agency}/{group}/status/{device} the device's status as it published it
  * Peers subscribe with MQTT 5 "no local", so a receiver does not get its own.
  */
 import type { X509Certificate } from 'node:crypto';
@@ -19,6 +20,7 @@ import { ACK_TYP, DISPOSITIONS, type AckPayload, type Disposition } from './sign
 
 export interface ReplicaTopics {
   hits(device: string): string;
+  status(device: string): string;
   readonly dispositions: string;
   /** What a peer subscribes to. */
   readonly all: string;
@@ -26,18 +28,18 @@ export interface ReplicaTopics {
 
 export function replicaTopics(agency: string, group: string): ReplicaTopics {
   const base = `alpr-dispatch/v1/${agency}/${group}`;
-  return { hits: (device) => `${base}/hits/${device}`, dispositions: `${base}/dispositions`, all: `${base}/#` };
+  return { hits: (device) => `${base}/hits/${device}`, status: (device) => `${base}/status/${device}`, dispositions: `${base}/dispositions`, all: `${base}/#` };
 }
 
-export type ReplicaMessage = { readonly kind: 'hits'; readonly device: string } | { readonly kind: 'dispositions' };
+export type ReplicaMessage = { readonly kind: 'hits' | 'status'; readonly device: string } | { readonly kind: 'dispositions' };
 
 export function parseReplicaTopic(topic: string, agency: string, group: string): ReplicaMessage | undefined {
   const base = `alpr-dispatch/v1/${agency}/${group}/`;
   if (!topic.startsWith(base)) return undefined;
   const rest = topic.slice(base.length);
   if (rest === 'dispositions') return { kind: 'dispositions' };
-  const m = /^hits\/([a-z0-9][a-z0-9-]*)$/.exec(rest);
-  return m ? { kind: 'hits', device: m[1] as string } : undefined;
+  const m = /^(hits|status)\/([a-z0-9][a-z0-9-]*)$/.exec(rest);
+  return m ? { kind: m[1] as 'hits' | 'status', device: m[2] as string } : undefined;
 }
 
 export type PeerDisposition = AckPayload & { readonly disposition: Disposition; readonly reason: string; readonly by: string; readonly at: number };

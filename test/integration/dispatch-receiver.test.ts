@@ -316,6 +316,14 @@ describe('dispatch receiver over mosquitto with mutual TLS', () => {
     await a.dispose(first, 'visually-verified', 'crop matches the entry', 'op-4');
     await until(() => b.get(first)?.dispositions.length === 1, 'the disposition at the peer');
     expect(b.get(first)?.dispositions[0]).toMatchObject({ disposition: 'visually-verified', by: 'op-4', reason: 'crop matches the entry' });
+
+    // A status reaches both; one cert-seen goes out for a new serial, not one per receiver.
+    const before = commands.length;
+    await device.publishAsync(`alpr/v1/${AGENCY}/pole-1/status`, JSON.stringify({ state: 'online', device: 'pole-1', at: Date.now(), certificate: { serial: 'C0FFEE', notAfter: Date.now() + 1e9 } }), { qos: 1 });
+    await until(() => a.devices()['pole-1']?.['certificate'] !== undefined && b.devices()['pole-1']?.['certificate'] !== undefined, 'the status at both receivers');
+    await until(() => commands.length === before + 1, 'one cert-seen');
+    await new Promise((r) => setTimeout(r, 300)); // a second one would have come by now
+    expect(commands.length).toBe(before + 1);
   }, 120_000);
 
   it('refuses every hit while its CRL is out of date or missing (fail closed)', async () => {
