@@ -59,7 +59,7 @@ export function selfSigned(commonName: string, now: number, days = 397, usage: '
   cert.serialNumber = `01${randomBytes(15).toString('hex')}`;
   cert.validity.notBefore = new Date(now - 3_600_000);
   cert.validity.notAfter = new Date(now + days * 86_400_000);
-  const attrs = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'ALPR gateway (local console, self-signed)' }];
+  const attrs = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'ALPR gateway local console' }];
   cert.setSubject(attrs);
   cert.setIssuer(attrs);
   cert.setExtensions([

@@ -2,7 +2,8 @@
 export const CONSOLE_CSS = `
 body { font-family: system-ui, sans-serif; margin: 0; background: #f3f4f6; color: #111; }
 header { background: #1f2937; color: #fff; padding: 10px 20px; display: flex; gap: 24px; align-items: center; }
-header nav a { color: #c7d2fe; margin-right: 14px; }
+header nav a, header .who a { color: #c7d2fe; margin-right: 14px; }
+svg.chart { width: 100%; max-width: 300px; height: auto; }
 header .who { margin-left: auto; font-size: 14px; }
 main { padding: 16px 20px; max-width: 1200px; }
 form { background: #fff; padding: 12px; border-radius: 6px; margin-bottom: 14px; display: flex; flex-wrap: wrap; gap: 10px; align-items: end; }

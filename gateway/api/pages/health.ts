@@ -26,7 +26,8 @@ export function readsChart(series: readonly number[]): string {
     const bh = Math.round((v / max) * (h - 14));
     return `<rect x="${(i * bw + 1).toFixed(1)}" y="${h - bh}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${bh}" fill="#2563eb"><title>${esc(v)} reads</title></rect>`;
   }).join('');
-  return `<svg class="chart" role="img" aria-label="reads per hour" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}"><text x="2" y="10" font-size="10">max ${esc(max)}/h</text>${bars}</svg>`;
+  const axis = `<text x="2" y="10" font-size="10">max ${esc(max)}/h</text><text x="${w - 2}" y="10" font-size="10" text-anchor="end">last ${series.length} h → now</text>`;
+  return `<svg class="chart" role="img" aria-label="reads per hour, last ${series.length} hours" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">${axis}${bars}</svg>`;
 }
 
 export function healthBody(s: StatusSnapshot & { tamperLocked?: boolean }, now: number): string {
