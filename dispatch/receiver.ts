@@ -300,17 +300,18 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
       return;
     }
     this.remember(stored);
+    // Stored, so shown at once; the ack follows (a broker away delays the ack, not the dispatcher).
+    this.emit('hit', stored);
     if (fromPeer) {
       this.log.info({ device, hitId: message.hitId }, 'hit received from a peer receiver');
-    } else {
-      this.counts.received++;
-      this.latency.add(stored.latencyMs);
-      this.transit.add(stored.transitMs);
-      await this.ack(device, message.hitId, receivedAt);
-      this.log.info({ device, hitId: message.hitId, latencyMs: stored.latencyMs }, 'hit received');
+      return;
     }
-    this.emit('hit', stored);
-    if (this.replicas && !fromPeer) await this.passOn(this.replicas.hits(device), payload, message.hitId);
+    this.counts.received++;
+    this.latency.add(stored.latencyMs);
+    this.transit.add(stored.transitMs);
+    this.log.info({ device, hitId: message.hitId, latencyMs: stored.latencyMs }, 'hit received');
+    await this.ack(device, message.hitId, receivedAt);
+    if (this.replicas) await this.passOn(this.replicas.hits(device), payload, message.hitId);
   }
 
   private async ack(device: string, hitId: string, receivedAt: number, d?: DispositionRecord): Promise<void> {
