@@ -70,7 +70,8 @@ export async function createDelivery(opts: DeliveryStartOptions): Promise<Delive
   const paths = identityPaths(config);
   let identity = await loadIdentity(paths);
   let recipient: DispatchRecipient = await loadDispatchRecipient(paths.dispatchCertFile);
-  const outbox = await Outbox.open({ db: opts.db, key: opts.outboxKey, now });
+  // Bounded so an event storm cannot fill the disk; hits are never refused (outbox.ts).
+  const outbox = await Outbox.open({ db: opts.db, key: opts.outboxKey, now, maxEntries: 100_000 });
   const dispositions = await DispositionBook.open(opts.db, now);
   const tls = /^(mqtts|wss):/.test(config.mqtt.url);
   const { mqtt: m, delivery: d } = config;
