@@ -4,7 +4,7 @@
  * certificates. Sent base64-encoded over HTTP (Content-Transfer-Encoding: base64).
  */
 import { X509Certificate } from 'node:crypto';
-import { children, der, explicit, fromBin, implicitConstructed, isContext, oid, oidOf, parse, seq, set, small } from './asn1.ts';
+import { children, der, explicit, implicitConstructed, isContext, oid, oidOf, parse, seq, set, small } from './asn1.ts';
 import { X509Error } from './x509.ts';
 
 const SIGNED_DATA = '1.2.840.113549.1.7.2';
@@ -48,4 +48,3 @@ export function readCertsOnly(input: Uint8Array): X509Certificate[] {
   }
 }
 
-export { fromBin };

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { EventSink } from '../gateway/events.ts';
 import type { Renewal } from './enrol.ts';
 import type { IdentityStore } from './identity.ts';
-import { notAfterMs, readCertificates, serialHex } from './x509.ts';
+import { notAfterMs, serialHex } from './x509.ts';
 
 /** What rotation needs of the MQTT client (gateway/delivery). */
 export interface RotationLink {
@@ -128,6 +128,3 @@ function union(a: readonly X509Certificate[], b: readonly X509Certificate[]): X5
   const seen = new Set<string>();
   return [...b, ...a].filter((c) => !seen.has(c.fingerprint256) && (seen.add(c.fingerprint256), true));
 }
-
-/** The certificate in a PEM text's first block (for callers holding a file's contents). */
-export const leafOf = (pem: string): X509Certificate => readCertificates(pem)[0] as X509Certificate;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { deviceAltNames, readDeviceUris } from '../device-names.ts';
 import {
-  certPem, createCrl, crlPem, fromPemAll, generateP256Key, issueCertificate, loadP256Key, notAfterMs, notBeforeMs, parseCrl, parseCsr, privateKeyPem, readCertificates, serialHex,
+  createCrl, crlPem, fromPemAll, generateP256Key, issueCertificate, loadP256Key, notAfterMs, notBeforeMs, parseCrl, parseCsr, privateKeyPem, readCertificates, serialHex,
   type AltNames, type RevocationReason, X509Error,
 } from '../x509.ts';
 import { readState, updateState, writeState, type CaState, type IssuedRecord } from './state.ts';
@@ -291,4 +291,3 @@ export class CertificateAuthority {
   }
 }
 
-export { certPem };
