@@ -51,6 +51,8 @@ export interface CommandBusDeps {
   readonly skewMs?: number;
   /** Longest command lifetime accepted, ms (default 1 h): bounds the replay cache. */
   readonly maxTtlMs?: number;
+  /** Ids seen before this process started, and where each new one is recorded (replay-book.ts). */
+  readonly replay?: { entries(): [string, number][]; add(id: string, exp: number): Promise<void> };
 }
 
 export class CommandBus {
@@ -60,6 +62,7 @@ export class CommandBus {
   readonly counters = { run: 0, refused: 0, failed: 0, unverified: 0 };
 
   constructor(private readonly deps: CommandBusDeps) {
+    for (const [id, exp] of deps.replay?.entries() ?? []) this.seen.set(id, exp);
     this.register('ping', z.object({}).passthrough().optional(), async () => ({ pong: this.deps.now(), device: this.deps.device }));
   }
 
@@ -102,6 +105,12 @@ export class CommandBus {
     if (cmd.exp - cmd.iat > (deps.maxTtlMs ?? 3_600_000)) return this.refuse(cmd, 'command lifetime too long');
     if (this.seen.has(cmd.id)) return this.refuse(cmd, `command ${cmd.id} was already received (replay)`);
     this.seen.set(cmd.id, cmd.exp);
+    try {
+      await deps.replay?.add(cmd.id, cmd.exp);
+    } catch (err) {
+      // Not recorded durably: running it could allow a replay after a restart.
+      return this.refuse(cmd, `command not run: its id could not be recorded (${(err as Error).message})`);
+    }
     const entry = this.handlers.get(cmd.name);
     if (!entry) return this.refuse(cmd, `unknown command ${cmd.name} (known: ${this.names().join(', ')})`);
     const args = entry.schema.safeParse(cmd.args);

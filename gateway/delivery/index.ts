@@ -14,6 +14,7 @@ import type { HitLocation } from './hit-message.ts';
 import { installFastBase64 } from './fast-base64.ts';
 import { loadDispatchRecipient, loadIdentity, type DeviceIdentity, type DispatchRecipient, type IdentityPaths } from './identity.ts';
 import { MqttLink } from './mqtt-link.ts';
+import { ReplayBook } from './replay-book.ts';
 import { Outbox, type OutboxDb } from './outbox.ts';
 import { realTimers, type Timers } from './sender.ts';
 import { DeliveryService } from './service.ts';
@@ -73,6 +74,7 @@ export async function createDelivery(opts: DeliveryStartOptions): Promise<Delive
   // Bounded so an event storm cannot fill the disk; hits are never refused (outbox.ts).
   const outbox = await Outbox.open({ db: opts.db, key: opts.outboxKey, now, maxEntries: 100_000 });
   const dispositions = await DispositionBook.open(opts.db, now);
+  const replay = await ReplayBook.open(opts.db, now());
   const tls = /^(mqtts|wss):/.test(config.mqtt.url);
   const { mqtt: m, delivery: d } = config;
   const link = new MqttLink({
@@ -108,6 +110,7 @@ export async function createDelivery(opts: DeliveryStartOptions): Promise<Delive
     newId: opts.newId,
     ...(opts.location ? { location: opts.location } : d.location ? { location: () => ({ ...d.location!, source: 'configured' as const }) } : {}),
     dispatchCn: d.dispatchIdentity,
+    replay,
     sender: { window: d.window, ackTimeoutMs: d.ackTimeoutMs, maxBackoffMs: d.maxBackoffMs, escalateAfterMs: d.escalateAfterMs },
     now, timers, random, log,
     logEvent: opts.logEvent,

@@ -19,6 +19,7 @@ import { ACK_TYP, CMD_RESULT_TYP, ChainCache, EnvelopeError, sealHit, signJson, 
 import { buildHitDraft, stampHit, type HitDraft, type HitLocation } from './hit-message.ts';
 import type { DeviceIdentity, DispatchRecipient } from './identity.ts';
 import type { MqttLink } from './mqtt-link.ts';
+import type { ReplayBook } from './replay-book.ts';
 import type { Outbox, OutboxEntry, OutboxEntryMeta } from './outbox.ts';
 import { OutboxSender, type SenderOptions, type Timers } from './sender.ts';
 import { parseTopic, topics, type DeviceAddress } from './topics.ts';
@@ -48,6 +49,8 @@ export interface DeliveryDeps {
   readonly newId: (ms: number) => string;
   readonly location?: () => HitLocation | undefined;
   readonly dispatchCn: string;
+  /** Command ids already seen, on disk (replay-book.ts). */
+  readonly replay?: ReplayBook;
   readonly sender: SenderOptions;
   readonly now: () => number;
   readonly timers: Timers;
@@ -95,6 +98,7 @@ export class DeliveryService implements HitSink, EventSink {
       reply: (result) => this.reply(result),
       now: deps.now,
       log: log.child({ part: 'commands' }),
+      ...(deps.replay ? { replay: deps.replay } : {}),
     });
     link.on('message', (topic, payload) => this.onMessage(topic, payload));
     link.on('connect', () => {

@@ -1,9 +1,14 @@
 import { X509Certificate, createPrivateKey, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandBus, type CommandResult } from '../../../gateway/delivery/commands.ts';
 import { CMD_TYP, signJson } from '../../../gateway/delivery/envelope.ts';
+import { ReplayBook } from '../../../gateway/delivery/replay-book.ts';
+import { createDb } from '../../../gateway/store/db.ts';
 import { deliveryPki, type DeliveryPki } from './fixtures.ts';
 
 const NOW = Date.now();
@@ -76,5 +81,28 @@ describe('signed command bus', () => {
     expect(await bus.handle('ping', Buffer.from('not a jws'))).toBeUndefined();
     expect(replies).toEqual([]);
     expect(bus.counters.unverified).toBe(3);
+  });
+
+  it('refuses a command replayed after a restart (ids kept on disk until they expire)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-'));
+    const db = createDb(join(dir, 'db'));
+    await db.open();
+    try {
+      const once = cmd();
+      const busOn = async (): Promise<CommandBus> => new CommandBus({
+        device: 'pole-1', dispatchCn: 'dispatch', anchors: () => f.identity.anchors, reply: async () => undefined, now: () => NOW,
+        log: pino({ level: 'silent' }), replay: await ReplayBook.open(db, NOW),
+      });
+      bus = await busOn();
+      expect((await send(once))?.ok).toBe(true);
+      bus = await busOn(); // a new process
+      expect(await send(once)).toMatchObject({ ok: false, error: expect.stringMatching(/replay/) });
+      // Expired ids are dropped at open (the command would be refused as expired anyway).
+      const later = await ReplayBook.open(db, NOW + 120_000);
+      expect(later.entries()).toEqual([]);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
