@@ -4,6 +4,7 @@
  * broker certificate from the demo PKI) accepts the new certificate, `alpr status` reads the
  * retained status, and `alpr selftest` passes on a healthy device and fails on a dead camera.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { selftestCommand } from '../../provisioning/cli/selftest-command.ts';
 import { statusCommand } from '../../provisioning/cli/status-command.ts';
 import { startEstServer, type RunningEstServer } from '../../provisioning/est/server.ts';
 import { IdentityStore } from '../../provisioning/identity.ts';
+import { writeHeartbeat } from '../../provisioning/healthcheck.ts';
 import { privateKeyPem, serialHex } from '../../provisioning/x509.ts';
 import { testClip } from '../helpers/clips.ts';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
@@ -151,5 +153,19 @@ describe('alpr ca / provision / status / selftest', () => {
     const broken = capture(root);
     expect(await statusCommand([], broken, { ...env, ALPR_MQTT_URL: 'http://nope' })).toBe(78);
     expect(broken.err()).toContain('mqtt.url');
+  });
+
+  it('the container healthcheck script: unhealthy (exit 1) without a fresh heartbeat, healthy (exit 0) with one', async () => {
+    const dataDir = join(root, 'health');
+    const run = (): Promise<{ code: number; out: string }> => new Promise((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'provisioning/healthcheck.ts'], { env: { ...process.env, ALPR_DATA_DIR: dataDir, ALPR_STATUS_INTERVAL_MS: '30000' }, timeout: 30_000 }, (err, stdout) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout });
+      });
+    });
+    expect(await run()).toMatchObject({ code: 1, out: expect.stringContaining('unhealthy: no heartbeat') });
+    await writeHeartbeat(dataDir, Date.now());
+    expect(await run()).toMatchObject({ code: 0, out: expect.stringMatching(/^healthy: heartbeat \d+ s old/) });
+    await writeHeartbeat(dataDir, Date.now() - 120_000);
+    expect(await run()).toMatchObject({ code: 1, out: expect.stringContaining('limit 90 s') });
   });
 });
