@@ -54,6 +54,8 @@ async function message(page: Page, pattern: RegExp): Promise<void> {
 }
 
 /** Password, then enrolment: reads the key off the page as a phone would, types the code. */
+const secrets = new Map<string, string>();
+
 async function firstSignIn(page: Page, username: string, password: string): Promise<void> {
   await page.goto(`${api.url}/login`);
   await page.fill('#password-form input[name=username]', username);
@@ -62,6 +64,7 @@ async function firstSignIn(page: Page, username: string, password: string): Prom
   await page.waitForSelector('#step-enrol:not([hidden])');
   const secret = (await page.textContent('#totp-secret')) ?? '';
   expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+  secrets.set(username, secret);
   await page.fill('#enrol-form input[name=code]', totpCode(secret, Date.now()));
   await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('#enrol-form button')]);
 }
@@ -114,6 +117,18 @@ describe('console in Chromium', () => {
     await page.waitForFunction(() => [...document.querySelectorAll('#results img.plate')].every((i) => i.complete && i.naturalWidth === 200));
     expect(await page.textContent('#results')).toContain('ABC123');
     expect(await page.textContent('#results')).not.toContain('XYZ777');
+    // Evidence hold on the selected results, then an export with its release record.
+    await page.check('#results tr:first-child input[type=checkbox]');
+    await page.fill('#hold-form input[name=reason]', 'evidence for VPD-26-0142');
+    await page.click('#hold-form button');
+    await message(page, /Hold .* placed on 1 detection/);
+    expect(await page.inputValue('#hold-id')).toMatch(/^[0-9a-f-]{36}$/);
+    for (const [name, value] of [['purpose', 'release to Oakland PD'], ['agency', 'Oakland PD'], ['requester', 'Det. Chen'], ['releasePurpose', 'robbery investigation'], ['approver', 'Lt. Ruiz'], ['password', 'bundle-password-long-enough']] as const) {
+      await page.fill(`#export-form input[name=${name}]`, value);
+    }
+    await page.click('#export-form button');
+    await message(page, /Exported 1 record\(s\); release recorded/);
+    expect(await page.getAttribute('#export-result a', 'download')).toMatch(/^evidence-.*\.jwe$/);
     await signOut(page);
   });
 
@@ -165,5 +180,24 @@ describe('console in Chromium', () => {
     await page.click('#password-form button');
     await message(page, /locked/);
     expect(api.state.accounts.get('ivy')?.lockedAt).toBeDefined();
+  });
+
+  it('an admin releases the lockout from the accounts page', async () => {
+    await page.goto(`${api.url}/login`);
+    await page.fill('#password-form input[name=username]', 'chief');
+    await page.fill('#password-form input[name=password]', PW.chief);
+    await page.click('#password-form button');
+    await page.waitForSelector('#step-totp:not([hidden])');
+    // The next step's code: the enrolment may have used this step's (a used step is refused).
+    await page.fill('#totp-form input[name=code]', totpCode(secrets.get('chief') ?? '', Date.now() + 30_000));
+    await Promise.all([page.waitForURL(/\/admin/), page.click('#totp-form button')]);
+    await page.click('#accounts tr:has-text("ivy") button:has-text("Release lockout")');
+    await page.waitForFunction(() => [...document.querySelectorAll('#accounts tr')].some((r) => /^ivyinvestigator/.test(r.textContent ?? '') && !/LOCKED/.test(r.textContent ?? '')));
+    expect(api.state.accounts.get('ivy')?.lockedAt).toBeUndefined();
+    await signOut(page);
+    await page.fill('#password-form input[name=username]', 'ivy');
+    await page.fill('#password-form input[name=password]', PW.ivy);
+    await page.click('#password-form button');
+    await page.waitForSelector('#step-totp:not([hidden])');
   });
 });
