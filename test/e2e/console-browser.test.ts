@@ -117,6 +117,9 @@ describe('console in Chromium', () => {
     await page.waitForFunction(() => [...document.querySelectorAll('#results img.plate')].every((i) => i.complete && i.naturalWidth === 200));
     expect(await page.textContent('#results')).toContain('ABC123');
     expect(await page.textContent('#results')).not.toContain('XYZ777');
+    await page.click('#results tr:first-child button:has-text("details")');
+    await page.waitForFunction(() => /"confidence"/.test(document.getElementById('detail')?.textContent ?? ''));
+    expect(await page.textContent('#detail')).toContain('"plate": "ABC123"');
     // Evidence hold on the selected results, then an export with its release record.
     await page.check('#results tr:first-child input[type=checkbox]');
     await page.fill('#hold-form input[name=reason]', 'evidence for VPD-26-0142');

@@ -82,7 +82,11 @@ const pages = {
         const plate = el('img', undefined, { class: 'plate', alt: 'plate ' + h.plate, src: base + 'plate' });
         const over = el('img', undefined, { class: 'overview', alt: 'overview', src: base + 'overview' });
         over.onerror = () => over.replaceWith(el('span', 'n/a', { class: 'na' }));
-        const tr = row([box, h.plate, when(h.capturedAt), h.cameraId, h.class, plate, over]); tr.setAttribute('data-testid', 'result'); tb.append(tr);
+        const more = el('button', 'details', { type: 'button' });
+        more.onclick = () => api('GET', '/api/inquiries/' + r.inquiry + '/detections/' + h.id).then((d) => {
+          $('detail').textContent = JSON.stringify({ plate: d.plate, state: d.state, confidence: d.confidence, candidates: d.candidates, camera: d.cameraId, site: d.site, capturedAt: when(d.capturedAt), direction: d.direction, match: d.match, clock: d.clock, versions: d.versions }, null, 2);
+        }).catch((e) => msg(e.message));
+        const tr = row([box, h.plate, when(h.capturedAt), h.cameraId, h.class, plate, over, more]); tr.setAttribute('data-testid', 'result'); tb.append(tr);
       }
       $('result-count').textContent = r.hits.length + ' result(s)' + (r.truncated ? ' (more matched; narrow the search)' : '') + ' for case ' + r.caseNumber;
       $('hold-form').hidden = r.hits.length === 0;

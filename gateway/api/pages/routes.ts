@@ -62,7 +62,8 @@ ${c.con.deps.liveView ? '<canvas id="live-canvas" width="640" height="360"></can
 <p>Every search is recorded with your name, address, terms, case number and purpose (P8), and may be drawn for audit (P10).</p>
 <form id="search-form">${field('caseNumber', 'Case number')}${field('purpose', 'Purpose', 'size="40"')}${field('plate', 'Plate (* and ? wildcards)')}${field('from', 'From', 'type="datetime-local" step="1"')}${field('to', 'To', 'type="datetime-local" step="1"')}<label>Camera<select name="cameraId"><option value="">any</option>${c.con.settings.cameras.map((id) => `<option>${esc(id)}</option>`).join('')}</select></label><button>Search</button></form>
 <p id="result-count"></p>
-<table><thead><tr><th></th><th>plate</th><th>time</th><th>camera</th><th>kind</th><th>plate image</th><th>overview</th></tr></thead><tbody id="results"></tbody></table>
+<table><thead><tr><th></th><th>plate</th><th>time</th><th>camera</th><th>kind</th><th>plate image</th><th>overview</th><th></th></tr></thead><tbody id="results"></tbody></table>
+<pre id="detail"></pre>
 <form id="hold-form" hidden>${field('reason', 'Hold reason', 'size="40" required')}<button>Place evidence hold on selected</button></form>
 <h2>Export a hold</h2>
 <form id="export-form">${field('holdId', 'Hold id', 'id="hold-id" size="38" required')}${field('purpose', 'Purpose of this export')}${field('agency', 'Receiving agency')}${field('requester', 'Requester')}${field('releasePurpose', 'Release purpose (from the written request)')}${field('approver', 'Approved by')}${field('requestRef', 'Request reference')}${field('password', 'Bundle password (12+)', 'type="password"')}<button>Export</button></form>
