@@ -8,7 +8,9 @@ import { pino, type Logger } from 'pino';
 import { createFrameSource } from '../drivers/camera/index.ts';
 import { encodeJpeg } from '../models/image.ts';
 import { createRecognizer } from '../models/index.ts';
+import { EXIT_RESTART } from '../ota/firmware/boot.ts';
 import { ConfigError, configVersion, loadConfig } from './config/load.ts';
+import { startHardware, startOta } from './control-plane.ts';
 import type { GatewayConfig } from './config/schema.ts';
 import { createDelivery, type DeliveryService } from './delivery/index.ts';
 import type { EventSink, GatewayEvent } from './events.ts';
@@ -32,7 +34,16 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
+export interface GatewayHooks {
+  /**
+   * The OTA agent switched firmware slots (or rolled back) and the application must start again
+   * from the other slot: the process entry stops the gateway and exits with EXIT_RESTART for the
+   * boot shim. Without it (the demo, tests) a switch is only logged.
+   */
+  readonly restart?: () => Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, log: Logger, hooks: GatewayHooks = {}): Promise<RunningGateway> {
   const eventLog = log.child({ module: 'events' });
   // Every event is logged, and queued in the outbox for .../events once delivery is up.
   // Routine records (checkpoints, receipts, installs) at info; everything else is an alarm.
@@ -97,6 +108,15 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     hits.start();
     if (built.outbox.depth) log.info({ depth: built.outbox.depth }, 'outbox holds entries from before; draining once connected');
 
+    // The pole's hardware before the pipeline, which asks it for the GPS fix and the radar speed;
+    // the vehicle trigger reaches the pipeline once it exists.
+    const late: { pipeline?: Pipeline } = {};
+    const pole = await startHardware(config, {
+      log, events, store, commands: hits.commands,
+      setVehiclePresent: (cameraId, present) => void late.pipeline?.setVehiclePresent(cameraId, present),
+    });
+    cleanup.push(() => pole.stop());
+
     const sources = config.cameras.map((camera) => createFrameSource({ ...camera, preset: camera.decoder }, log.child({ module: 'camera', cameraId: camera.id })));
     const pipeline = new Pipeline({
       sources,
@@ -115,8 +135,18 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       versions: { model: recognizer.modelVersion, firmware: config.device.firmwareVersion, config: configVersion(config) },
       minConfidence: config.recognizer.minConfidence,
       expiryMs: config.tracking.expiryMs,
+      gpsFix: () => pole.gpsFix(),
+      speedFor: (first, last) => pole.speedFor(first, last),
     });
+    late.pipeline = pipeline;
     pipeline.start();
+
+    const ota = await startOta(config, {
+      log: log.child({ module: 'ota' }), events, hotlist, recognizer, commands: hits.commands,
+      dispatchConnected: () => built.link.connected,
+      restart: hooks.restart ?? (async () => log.warn('firmware slot switched: restart the gateway to run it')),
+    });
+    if (ota) cleanup.push(() => ota.stop());
     log.info({ cameras: sources.map((s) => s.cameraId) }, 'gateway running');
     // The retained status dispatch and technicians see: each camera's state and counters, the
     // health conditions raised, the pipeline's counters and the hot list in force.
@@ -128,6 +158,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         pipeline: pipeline.stats,
         hotlist: { version: list.version, ageMs: Date.now() - list.generatedAt },
         versions: { model: recognizer.modelVersion, firmware: config.device.firmwareVersion },
+        hardware: pole.status(),
+        ...(ota ? { ota: ota.status() } : {}),
       });
     };
     const statusTimer = setInterval(publishStatus, config.statusIntervalMs);
@@ -165,7 +197,14 @@ async function main(): Promise<void> {
   const log = pino({ level: config.log.level, base: { service: 'gateway', device: config.device.id } });
   let gateway: RunningGateway;
   try {
-    gateway = await startGateway(config, log);
+    gateway = await startGateway(config, log, {
+      // A firmware slot switch: stop cleanly, then ask the boot shim for a fresh start.
+      restart: async () => {
+        log.info('restarting into the new firmware slot');
+        await gateway.stop();
+        process.exit(EXIT_RESTART);
+      },
+    });
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'gateway failed to start');
     process.exitCode = err instanceof HotlistError ? 65 : 1;

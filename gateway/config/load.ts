@@ -172,6 +172,11 @@ export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: C
 };
 /** Read by the loader itself, not part of the schema. */
 export const ENV_CONFIG_FILE = 'ALPR_CONFIG_FILE';
+/**
+ * Not configuration, passed over without complaint: the firmware slot the boot shim started
+ * (ota/firmware/boot.ts) and the test harness's long-loop switch (`make soak`).
+ */
+export const ENV_NOT_CONFIG: ReadonlySet<string> = new Set(['ALPR_FIRMWARE_SLOT', 'ALPR_SOAK']);
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -202,7 +207,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
   const problems: string[] = [];
   for (const [name, raw] of Object.entries(env)) {
     // An empty variable counts as unset: balena keeps variables that were cleared, with value ''.
-    if (!name.startsWith('ALPR_') || name === ENV_CONFIG_FILE || raw === undefined || raw === '') continue;
+    if (!name.startsWith('ALPR_') || name === ENV_CONFIG_FILE || ENV_NOT_CONFIG.has(name) || raw === undefined || raw === '') continue;
     const spec = ENV_VARS[name];
     if (!spec) {
       problems.push(`${name}: unknown environment variable (known: ${Object.keys(ENV_VARS).join(', ')}, ${ENV_CONFIG_FILE})`);

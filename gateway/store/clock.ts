@@ -43,6 +43,8 @@ export interface TrustedClockOptions {
 export interface Clock {
   now(): number;
   status(): ClockStatus;
+  /** A GPS receiver's UTC (TrustedClock); clocks without the notion (fixed test clocks) lack it. */
+  gpsTime?(utcMs: number, monoAt?: number): boolean;
 }
 
 export const DEFAULT_FLOOR = Date.parse('2026-01-01T00:00:00Z');

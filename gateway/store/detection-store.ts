@@ -61,6 +61,11 @@ export class DetectionStore {
     return { jwk: this.parts.core.signer.publicJwk, kid: this.parts.core.signer.kid };
   }
 
+  /** A GPS receiver's UTC for the trusted clock (TrustedClock.gpsTime); false when refused as implausible. */
+  gpsTime(utcMs: number, monoAt?: number): boolean {
+    return this.parts.core.clock.gpsTime?.(utcMs, monoAt) ?? false;
+  }
+
   /** Trusted clock status, for stamping detections. */
   clockStatus(): Detection['clock'] {
     return this.parts.core.clock.status();

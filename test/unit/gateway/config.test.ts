@@ -60,6 +60,10 @@ describe('config', () => {
     expect(problems[0]).toMatch(/^ALPR_MQTT_HOST: unknown environment variable/);
   });
 
+  it('passes over the boot shim\'s slot and the soak switch, which are not configuration', () => {
+    expect(() => loadConfig({ ...baseEnv, ALPR_FIRMWARE_SLOT: 'b', ALPR_SOAK: '1' })).not.toThrow();
+  });
+
   it('ignores environment variables outside the ALPR_ namespace', () => {
     expect(() => loadConfig({ ...baseEnv, PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
   });

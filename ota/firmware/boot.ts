@@ -1,0 +1,105 @@
+/**
+ * The boot shim: the container's (or systemd unit's) command. It asks chooseLaunch() which folder
+ * holds the application to run — the committed or trial A/B slot, or the factory image this file
+ * ships in — starts `gateway/main.ts` from there, passes SIGTERM/SIGINT on, and starts it again
+ * when it exits with EXIT_RESTART (the OTA agent switched slots, or rolled back). Any other exit
+ * status is the shim's own, so the container's restart policy still sees crashes.
+ *
+ *   node --import tsx ota/firmware/boot.ts        (ALPR_DATA_DIR, ALPR_FIRMWARE_VERSION from the environment)
+ *
+ * A firmware bundle holds the application's own files; packages come from the factory image's
+ * node_modules (linked into the slot when the bundle has none), so a release that changes
+ * dependencies ships them in the bundle.
+ */
+import { spawn } from 'node:child_process';
+import { lstat, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chooseLaunch, type LaunchChoice } from './launcher.ts';
+
+/** Exit status asking the shim to start the application again (gateway/control-plane.ts). */
+export const EXIT_RESTART = 75;
+/** Restarts in a row without a clean run of at least MIN_RUN_MS before the shim gives up. */
+const MAX_QUICK_RESTARTS = 5;
+const MIN_RUN_MS = 10_000;
+
+export interface BootOptions {
+  readonly dataDir: string;
+  /** The image this shim ships in, and its version. */
+  readonly factory: { readonly dir: string; readonly version: string };
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: (line: string) => void;
+  /** Entry inside the chosen folder (default gateway/main.ts). */
+  readonly entry?: string;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return lstat(p).then(() => true, () => false);
+}
+
+/** Runs the chosen application once; resolves with its exit status. */
+async function runOnce(choice: LaunchChoice, opts: BootOptions, forward: { child?: ReturnType<typeof spawn> }): Promise<number> {
+  if (choice.slot !== 'factory' && !(await exists(path.join(choice.dir, 'node_modules')))) {
+    await symlink(path.join(opts.factory.dir, 'node_modules'), path.join(choice.dir, 'node_modules'), 'dir');
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(choice.dir, opts.entry ?? 'gateway/main.ts')], {
+    cwd: choice.dir,
+    stdio: 'inherit',
+    env: { ...opts.env, ALPR_FIRMWARE_VERSION: choice.version, ALPR_FIRMWARE_SLOT: choice.slot },
+  });
+  forward.child = child;
+  return new Promise((resolve) => {
+    child.once('error', (err) => {
+      opts.log(`cannot start ${choice.dir}: ${err.message}`);
+      resolve(1);
+    });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)));
+  });
+}
+
+/** Chooses, runs, and runs again on EXIT_RESTART; resolves with the status to exit with. */
+export async function boot(opts: BootOptions, signals: NodeJS.EventEmitter = process): Promise<number> {
+  const forward: { child?: ReturnType<typeof spawn> } = {};
+  let stopping = false;
+  const pass = (signal: NodeJS.Signals): void => {
+    stopping = true;
+    forward.child?.kill(signal);
+  };
+  signals.on('SIGTERM', pass);
+  signals.on('SIGINT', pass);
+  let quick = 0;
+  try {
+    for (;;) {
+      const choice = await chooseLaunch(opts.dataDir, opts.factory);
+      opts.log(`starting ${choice.slot === 'factory' ? 'the factory image' : `slot ${choice.slot}`} (${choice.version})${choice.fallback ? ` — ${choice.fallback}` : ''}`);
+      const started = Date.now();
+      const code = await runOnce(choice, opts, forward);
+      if (code !== EXIT_RESTART || stopping) return code;
+      quick = Date.now() - started < MIN_RUN_MS ? quick + 1 : 0;
+      if (quick > MAX_QUICK_RESTARTS) {
+        opts.log(`restart requested ${quick} times in a row within ${MIN_RUN_MS} ms each: giving up`);
+        return 1;
+      }
+    }
+  } finally {
+    signals.off('SIGTERM', pass);
+    signals.off('SIGINT', pass);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+  const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const dataDir = process.env.ALPR_DATA_DIR;
+  if (!dataDir) {
+    process.stderr.write('alpr boot: ALPR_DATA_DIR is not set (where the A/B slots and their pointer live)\n');
+    process.exit(78);
+  }
+  const version = process.env.ALPR_FIRMWARE_VERSION ?? '0.0.0';
+  boot({ dataDir, factory: { dir: here, version }, env: process.env, log: (line) => process.stderr.write(`alpr boot: ${line}\n`) }).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`alpr boot: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
