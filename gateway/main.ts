@@ -9,6 +9,8 @@ import { createFrameSource } from '../drivers/camera/index.ts';
 import { encodeJpeg } from '../models/image.ts';
 import { createRecognizer } from '../models/index.ts';
 import { EXIT_RESTART } from '../ota/firmware/boot.ts';
+import { writeHeartbeat } from '../provisioning/healthcheck.ts';
+import { ProvisioningService } from '../provisioning/service.ts';
 import { ConfigError, configVersion, loadConfig } from './config/load.ts';
 import { startHardware, startOta } from './control-plane.ts';
 import type { GatewayConfig } from './config/schema.ts';
@@ -91,6 +93,16 @@ export async function startGateway(config: GatewayConfig, log: Logger, hooks: Ga
     });
     cleanup.push(() => recognizer.close());
 
+    // Identity before anything connects: FIPS check, an interrupted rotation repaired, the key
+    // made on first boot, enrolment with the one-time token when there is no valid certificate.
+    const provisioning = new ProvisioningService(config, {
+      events, log: log.child({ module: 'provisioning' }), now: Date.now,
+      timers: { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) },
+    });
+    const identity = await provisioning.boot();
+    if (identity.problem) log.error({ problem: identity.problem }, 'no usable device certificate: hits stay in the outbox until the device is enrolled');
+    cleanup.push(async () => provisioning.stop());
+
     const built = await createDelivery({
       config,
       db: store.database,
@@ -106,6 +118,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, hooks: Ga
     for (const event of early.splice(0)) hits.queueEvent(event);
     delivery = hits;
     hits.start();
+    // cert-seen and rotate-cert on the command bus; renewal at 2/3 of the lifetime through the link.
+    provisioning.attach({ reconnect: () => hits.reconnect() }, hits.commands);
     if (built.outbox.depth) log.info({ depth: built.outbox.depth }, 'outbox holds entries from before; draining once connected');
 
     // The pole's hardware before the pipeline, which asks it for the GPS fix and the radar speed;
@@ -158,13 +172,19 @@ export async function startGateway(config: GatewayConfig, log: Logger, hooks: Ga
         pipeline: pipeline.stats,
         hotlist: { version: list.version, ageMs: Date.now() - list.generatedAt },
         versions: { model: recognizer.modelVersion, firmware: config.device.firmwareVersion },
+        certificateState: provisioning.certificate(),
         hardware: pole.status(),
         ...(ota ? { ota: ota.status() } : {}),
       });
     };
-    const statusTimer = setInterval(publishStatus, config.statusIntervalMs);
+    // The container's healthcheck reads the heartbeat the status publication leaves behind.
+    const heartbeat = (): void => {
+      publishStatus();
+      writeHeartbeat(config.dataDir, Date.now()).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'heartbeat not written'));
+    };
+    const statusTimer = setInterval(heartbeat, config.statusIntervalMs);
     cleanup.push(async () => clearInterval(statusTimer));
-    publishStatus();
+    heartbeat();
     let stopped: Promise<void> | undefined;
     return {
       pipeline,
