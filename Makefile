@@ -60,7 +60,7 @@ bench: deps
 
 # The long fault loops (hundreds of kills, thousands of hits) the suites skip unless ALPR_SOAK=1.
 soak: deps
-	ALPR_SOAK=1 npx vitest run test/integration
+	ALPR_SOAK=1 SOAK_ROTATIONS=500 npx vitest run test/integration
 
 # Training is never part of CI: the exported pack is committed with its provenance.
 train: npm-deps
