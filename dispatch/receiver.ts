@@ -105,6 +105,8 @@ export class ReceiverError extends Error {
 }
 
 const SEGMENT = /^[a-z0-9][a-z0-9-]*$/;
+/** Messages handled at once before the receiver stops reading from the broker (see start()). */
+const IN_HAND = 64;
 
 export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   if (!SEGMENT.test(opts.agency)) throw new ReceiverError(`agency ${JSON.stringify(opts.agency)}: lower-case letters, digits and dashes only`);
@@ -146,10 +148,14 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
   private index = new HitIndex([]);
   private readonly recent = new Map<string, ReceivedHit>();
   private readonly statuses = new Map<string, Record<string, unknown>>();
+  private readonly certSeenSending = new Map<string, string>();
   private readonly latency = new LatencyWindow();
   private readonly transit = new LatencyWindow();
   private readonly counts = { received: 0, duplicates: 0, rejected: {} as Record<string, number> };
-  private readonly pending = new Set<Promise<void>>();
+  /** Messages being verified and stored: what the read pause (IN_HAND) counts. */
+  private readonly working = new Set<Promise<void>>();
+  /** Publishes waiting for the broker (acks, commands, copies to peers): never awaited by a message's handling, whose PUBACKs they need read. */
+  private readonly sending = new Set<Promise<void>>();
   private readonly now: () => number;
   private stopped = false;
   private disposing: Promise<void> = Promise.resolve();
@@ -188,7 +194,17 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     this.client = client;
     client.on('error', (err) => this.log.warn({ err: err.message }, 'mqtt error'));
     client.on('offline', () => this.log.warn('mqtt offline'));
-    client.on('message', (topic, payload) => this.track(this.onMessage(topic, payload)));
+    client.on('message', (topic, payload) => this.hold(this.working, this.onMessage(topic, payload)));
+    // mqtt.js PUBACKs and reads the next packet when handleMessage calls back. Calling back at
+    // once up to IN_HAND messages being handled, and later beyond, bounds the memory a burst of
+    // large hits can take here: the broker holds the rest (its in-flight window fills).
+    client.handleMessage = (_packet, callback) => {
+      if (this.working.size <= IN_HAND) {
+        callback();
+        return;
+      }
+      void Promise.race(this.working).then(() => callback());
+    };
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);
@@ -207,12 +223,17 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     this.log.info({ subscriptions: subs }, 'dispatch receiver subscribed');
     const unsent = await this.parts.store.unsent();
     if (unsent.length) this.log.info({ count: unsent.length }, 'sending dispositions recorded before the restart');
-    for (const d of unsent) this.track(this.sendDisposition(d));
+    for (const d of unsent) this.send(this.sendDisposition(d));
   }
 
-  private track(p: Promise<void>): void {
-    this.pending.add(p);
-    void p.finally(() => this.pending.delete(p));
+  private hold(set: Set<Promise<void>>, p: Promise<void>): void {
+    set.add(p);
+    void p.finally(() => set.delete(p));
+  }
+
+  /** Publishes in the background; a failure is logged (the device re-sends, a disposition stays in the store). */
+  private send(p: Promise<void>, what = 'publish'): void {
+    this.hold(this.sending, p.catch((err: unknown) => this.log.warn({ err: (err as Error).message }, `${what} failed`)));
   }
 
   private remember(hit: ReceivedHit, keep = this.opts.keep ?? 500): void {
@@ -295,8 +316,11 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
       this.log.info({ reason: 'replayed', device, hitId: message.hitId }, 'duplicate hit: acked again, not shown twice');
       this.emit('rejected', { reason: 'replayed', device, detail: `hitId ${message.hitId} already stored` });
       const known = this.recent.get(message.hitId) ?? (await this.parts.store.get(message.hitId));
-      await this.ack(device, message.hitId, known?.receivedAt ?? receivedAt);
-      for (const d of known?.dispositions ?? []) await this.ack(device, message.hitId, known?.receivedAt ?? receivedAt, d);
+      const at = known?.receivedAt ?? receivedAt;
+      this.send((async () => {
+        await this.ack(device, message.hitId, at);
+        for (const d of known?.dispositions ?? []) await this.ack(device, message.hitId, at, d);
+      })(), 'ack');
       return;
     }
     this.remember(stored);
@@ -310,8 +334,11 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     this.latency.add(stored.latencyMs);
     this.transit.add(stored.transitMs);
     this.log.info({ device, hitId: message.hitId, latencyMs: stored.latencyMs }, 'hit received');
-    await this.ack(device, message.hitId, receivedAt);
-    if (this.replicas) await this.passOn(this.replicas.hits(device), payload, message.hitId);
+    const replicas = this.replicas;
+    this.send((async () => {
+      await this.ack(device, message.hitId, receivedAt);
+      if (replicas) await this.passOn(replicas.hits(device), payload, message.hitId);
+    })(), 'ack');
   }
 
   private async ack(device: string, hitId: string, receivedAt: number, d?: DispositionRecord): Promise<void> {
@@ -334,15 +361,29 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     }
     this.statuses.set(device, status);
     this.emit('status', { device, status });
-    if (this.replicas && !fromPeer) await this.passOn(this.replicas.status(device), payload);
+    if (this.replicas && !fromPeer) this.send(this.passOn(this.replicas.status(device), payload));
     const cert = status['certificate'] as { serial?: unknown } | undefined;
     if (status['state'] !== 'online' || typeof cert?.serial !== 'string' || cert.serial === '') return;
     const serial = cert.serial;
     if ((await this.parts.store.certSerial(device)) === serial) return;
-    // The device finishes a certificate rotation once dispatch has seen the new serial.
-    if (!fromPeer) await this.sendCommand(device, 'cert-seen', { serial });
-    await this.parts.store.setCertSerial(device, serial);
+    if (fromPeer) {
+      await this.parts.store.setCertSerial(device, serial);
+      return;
+    }
+    // The device finishes a certificate rotation once dispatch has seen the new serial. Recorded
+    // once the broker took the command (else the next status tries again); a second status
+    // while it is on its way does not send it twice.
+    if (this.certSeenSending.get(device) === serial) return;
+    this.certSeenSending.set(device, serial);
     this.log.info({ device, serial }, 'new device certificate seen');
+    this.send((async () => {
+      try {
+        await this.sendCommand(device, 'cert-seen', { serial });
+        await this.parts.store.setCertSerial(device, serial);
+      } finally {
+        if (this.certSeenSending.get(device) === serial) this.certSeenSending.delete(device);
+      }
+    })(), 'cert-seen');
   }
 
   /** To the peers; a refusal (a broker ACL without the alpr-dispatch/ topics) costs them the copy, not this receiver its work. */
@@ -429,7 +470,7 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     this.remember(updated);
     this.log.info({ hitId, device: hit.device, disposition, by: record.by }, 'hit disposed');
     this.emit('disposition', { ...record, hitId, device: hit.device });
-    this.track(this.sendDisposition({ hitId, device: hit.device, receivedAt: hit.receivedAt, record }));
+    this.send(this.sendDisposition({ hitId, device: hit.device, receivedAt: hit.receivedAt, record }));
   }
 
   private async sendDisposition(d: UnsentDisposition): Promise<void> {
@@ -476,7 +517,7 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     // an unacked hit is re-sent by its device, an unsent disposition is in the store.
     let timer: NodeJS.Timeout | undefined;
     const settled = await Promise.race([
-      Promise.allSettled([...this.pending]).then(() => true),
+      Promise.allSettled([...this.working]).then(() => Promise.allSettled([...this.sending])).then(() => true),
       new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 5_000))),
     ]);
     clearTimeout(timer);

@@ -326,6 +326,22 @@ describe('dispatch receiver over mosquitto with mutual TLS', () => {
     expect(commands.length).toBe(before + 1);
   }, 120_000);
 
+  it('takes a burst far beyond the messages it handles at once: every hit stored, shown and acked once', async () => {
+    for (const r of [...receivers]) await stopReceiver(r);
+    const r = await receiver({ dataDir: join(dataDir, 'burst') });
+    const shown = new Set<string>();
+    r.on('hit', (h) => shown.add(h.hitId));
+    const envelopes: { hitId: string; envelope: string }[] = [];
+    for (let i = 0; i < 300; i++) {
+      const msg = makeHit('pole-1', AGENCY, Date.now());
+      envelopes.push({ hitId: msg.hitId, envelope: await seal(msg, pole1, certs.encryption) });
+    }
+    await Promise.all(envelopes.map((e) => device.publishAsync(`alpr/v1/${AGENCY}/pole-1/hits`, e.envelope, { qos: 1 })));
+    await until(() => shown.size === 300, 'all 300 hits', 60_000);
+    await until(() => envelopes.every((e) => acksFor(e.hitId).length === 1), 'one ack each', 60_000);
+    expect(r.stats()).toMatchObject({ received: 300, duplicates: 0 });
+  }, 120_000);
+
   it('refuses every hit while its CRL is out of date or missing (fail closed)', async () => {
     for (const r of [...receivers]) await stopReceiver(r);
     let current: string | undefined = crl;
