@@ -6,12 +6,14 @@ import { mkdir } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { createFrameSource } from '../drivers/camera/index.ts';
+import { LiveViewRelay } from '../drivers/camera/live-view.ts';
 import { encodeJpeg } from '../models/image.ts';
 import { createRecognizer } from '../models/index.ts';
 import { EXIT_RESTART } from '../ota/firmware/boot.ts';
 import { writeHeartbeat } from '../provisioning/healthcheck.ts';
 import { ProvisioningService } from '../provisioning/service.ts';
 import { ConfigError, configVersion, loadConfig } from './config/load.ts';
+import { AccountFileError, gatewayStatus, startApi, withDetectionTee, type RunningApi } from './api/index.ts';
 import { startHardware, startOta } from './control-plane.ts';
 import type { GatewayConfig } from './config/schema.ts';
 import { createDelivery, type DeliveryService } from './delivery/index.ts';
@@ -124,7 +126,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, hooks: Ga
 
     // The pole's hardware before the pipeline, which asks it for the GPS fix and the radar speed;
     // the vehicle trigger reaches the pipeline once it exists.
-    const late: { pipeline?: Pipeline } = {};
+    const late: { pipeline?: Pipeline; api?: RunningApi } = {};
     const pole = await startHardware(config, {
       log, events, store, commands: hits.commands,
       setVehiclePresent: (cameraId, present) => void late.pipeline?.setVehiclePresent(cameraId, present),
@@ -132,13 +134,15 @@ export async function startGateway(config: GatewayConfig, log: Logger, hooks: Ga
     cleanup.push(() => pole.stop());
 
     const sources = config.cameras.map((camera) => createFrameSource({ ...camera, preset: camera.decoder }, log.child({ module: 'camera', cameraId: camera.id })));
+    // The local console (gateway/api) sees each detection as it is stored: reads per hour, commissioning.
+    const pipelineStore = withDetectionTee(store, (d, images) => late.api?.observeDetection(d, images), (err) => log.warn({ err }, 'console detection feed'));
     const pipeline = new Pipeline({
       sources,
       cameras: config.cameras.map((c) => ({ id: c.id, zone: c.zone, privacyMasks: c.privacyMasks, idleEvery: c.idleEvery })),
       events,
       recognizer,
       matcher: () => hotlist.current(),
-      store,
+      store: pipelineStore,
       clockStatus: () => store.clockStatus(),
       hits,
       log: log.child({ module: 'pipeline' }),
@@ -161,6 +165,36 @@ export async function startGateway(config: GatewayConfig, log: Logger, hooks: Ga
       restart: hooks.restart ?? (async () => log.warn('firmware slot switched: restart the gateway to run it')),
     });
     if (ota) cleanup.push(() => ota.stop());
+
+    if (config.api.enabled) {
+      const relays = new Map(config.cameras.map((c) => [c.id, new LiveViewRelay({ cameraId: c.id, url: c.url, loop: c.loop, logger: log })]));
+      cleanup.push(async () => void (await Promise.all([...relays.values()].map((r) => r.stop()))));
+      try {
+        late.api = await startApi(config, {
+          store, tamper: pole, logger: log.child({ module: 'api' }),
+          liveView: (cameraId) => relays.get(cameraId),
+          status: gatewayStatus({
+            cameras: () => sources.map((source) => source.status()),
+            hotlist: () => hotlist.current(),
+            outboxDepth: () => built.outbox.depth,
+            dataDir: config.dataDir,
+            clock: () => ({ now: Date.now(), status: store.clockStatus() }),
+            gps: () => {
+              const gps = pole.status().gps;
+              return gps ? { fix: gps.fix !== 'none', ...(gps.position ? { lat: gps.position.latitude, lon: gps.position.longitude } : {}), ...(gps.lastFixAt !== undefined ? { at: gps.lastFixAt } : {}) } : undefined;
+            },
+            versions: { model: recognizer.modelVersion, firmware: config.device.firmwareVersion },
+          }),
+        });
+        const api = late.api;
+        cleanup.push(() => api.close());
+        log.info({ url: api.url }, 'local console listening');
+      } catch (err) {
+        // An unreadable account file must not take the pole off the road: run without the console.
+        if (!(err instanceof AccountFileError)) throw err;
+        log.error({ err: err.message }, 'local console not started');
+      }
+    }
     log.info({ cameras: sources.map((s) => s.cameraId) }, 'gateway running');
     // The retained status dispatch and technicians see: each camera's state and counters, the
     // health conditions raised, the pipeline's counters and the hot list in force.
