@@ -25,6 +25,11 @@ export interface ConsoleOptions {
   readonly userHeader?: string;
   /** Refuse dispositions from requests without `userHeader` (production behind a login proxy). */
   readonly requireUser?: boolean;
+  /**
+   * Listen on an address other than loopback. The console has no login of its own, so this is
+   * refused unless set: only for a network where nothing but the agency's login proxy reaches it.
+   */
+  readonly allowRemote?: boolean;
   /** Cards shown on the page and replayed to a newly connected stream (default 200 / 50). */
   readonly pageSize?: number;
 }
@@ -74,7 +79,14 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   });
 }
 
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export async function startConsoleServer(receiver: Receiver, opts: ConsoleOptions): Promise<ConsoleServer> {
+  if (!isLoopback(opts.host) && !opts.allowRemote) {
+    throw new Error(`dispatch console: not listening on ${opts.host}: the console has no login of its own. Put the agency's login proxy in front of 127.0.0.1 (docs/dispatch.md), or allow a remote address only where nothing but that proxy can reach it (DISPATCH_HTTP_ALLOW_REMOTE=1)`);
+  }
   const opener = new SealedFieldOpener(opts.decryptionKeyPem);
   const userHeader = (opts.userHeader ?? 'x-forwarded-user').toLowerCase();
   const pageSize = opts.pageSize ?? 200;

@@ -23,13 +23,15 @@ export interface DispatchOptions extends Omit<ReceiverOptions, 'url' | 'log'> {
   readonly userHeader?: string;
   /** Refuse console actions without that header (set it behind a login proxy). */
   readonly requireUser?: boolean;
+  /** Let the console listen on a non-loopback address (see console-server.ts). */
+  readonly allowRemote?: boolean;
   readonly log: Logger;
   /** Called with each new hit (the CLI prints a line). */
   readonly onHit?: (hit: ReceivedHit) => void;
 }
 
 export async function startDispatch(opts: DispatchOptions): Promise<RunningDispatch> {
-  const { mqttUrl, httpHost, httpPort, onHit, log, userHeader, requireUser, ...receiverOpts } = opts;
+  const { mqttUrl, httpHost, httpPort, onHit, log, userHeader, requireUser, allowRemote, ...receiverOpts } = opts;
   const receiver = await startReceiver({ ...receiverOpts, url: mqttUrl, log: log.child({ module: 'receiver' }) });
   if (onHit) receiver.on('hit', onHit);
   let console_: ConsoleServer;
@@ -41,6 +43,7 @@ export async function startDispatch(opts: DispatchOptions): Promise<RunningDispa
       decryptionKeyPem: opts.decryptionKeyPem,
       ...(userHeader ? { userHeader } : {}),
       ...(requireUser !== undefined ? { requireUser } : {}),
+      ...(allowRemote !== undefined ? { allowRemote } : {}),
     });
   } catch (err) {
     await receiver.stop();
@@ -125,6 +128,7 @@ async function main(): Promise<void> {
     httpHost: process.env.DISPATCH_HTTP_HOST ?? '127.0.0.1',
     ...(process.env.DISPATCH_USER_HEADER ? { userHeader: process.env.DISPATCH_USER_HEADER } : {}),
     requireUser: process.env.DISPATCH_REQUIRE_USER === '1' || process.env.DISPATCH_REQUIRE_USER === 'true',
+    allowRemote: process.env.DISPATCH_HTTP_ALLOW_REMOTE === '1' || process.env.DISPATCH_HTTP_ALLOW_REMOTE === 'true',
     log,
     onHit: (h) => process.stdout.write(`${formatHit(h)}\n`),
   });

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { request } from 'node:http';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startConsoleServer, type ConsoleServer } from '../../../dispatch/console-server.ts';
+import { isLoopback, startConsoleServer, type ConsoleServer } from '../../../dispatch/console-server.ts';
 import { ReceiverError, type ReceivedHit, type Receiver, type ReceiverEvents, type ReceiverStats } from '../../../dispatch/receiver.ts';
 import type { Disposition } from '../../../dispatch/signer.ts';
 import { parseDispatchKey, sealPersonal } from '../../../gateway/hotlist/seal.ts';
@@ -199,5 +199,13 @@ describe('dispatch console server', () => {
     expect(strip).toMatch(/<b>pole-1<\/b> online · <span class="warn">3 waiting to send, oldest 42 s · certificate expires in 5 d<\/span>/);
     expect(strip).toMatch(/<b>pole-2<\/b> OFFLINE/);
     expect(strip).toContain('&#60;pole&#62;');
+  });
+
+  it('will not listen beyond loopback unless told the network allows only the login proxy there', async () => {
+    const fake = new FakeReceiver();
+    await expect(startConsoleServer(fake, { host: '0.0.0.0', port: 0, log: pino({ level: 'silent' }), decryptionKeyPem: KEY_PEM })).rejects.toThrow(/no login of its own/);
+    server = await startConsoleServer(fake, { host: '0.0.0.0', port: 0, log: pino({ level: 'silent' }), decryptionKeyPem: KEY_PEM, allowRemote: true });
+    expect(server.url).toMatch(/^http:\/\/0\.0\.0\.0:\d+\/$/);
+    expect(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('localhost') && !isLoopback('10.0.0.5')).toBe(true);
   });
 });
