@@ -12,6 +12,7 @@
  * dependencies ships them in the bundle.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { lstat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,7 +95,8 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
     process.stderr.write('alpr boot: ALPR_DATA_DIR is not set (where the A/B slots and their pointer live)\n');
     process.exit(78);
   }
-  const version = process.env.ALPR_FIRMWARE_VERSION ?? '0.0.0';
+  // The image's own version: ALPR_FIRMWARE_VERSION when the build sets it, else its package.json.
+  const version = process.env.ALPR_FIRMWARE_VERSION ?? (JSON.parse(readFileSync(path.join(here, 'package.json'), 'utf8')) as { version: string }).version;
   boot({ dataDir, factory: { dir: here, version }, env: process.env, log: (line) => process.stderr.write(`alpr boot: ${line}\n`) }).then(
     (code) => process.exit(code),
     (err: unknown) => {

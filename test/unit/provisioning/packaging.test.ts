@@ -91,7 +91,9 @@ describe('Dockerfile.template', () => {
     expect(users[users.length - 1]).not.toMatch(/^USER (root|0)\b/);
     expect(text).toMatch(/useradd[^\n]*alpr/);
     const cmd = instructions.find((l) => l.startsWith('CMD '));
-    expect(cmd).toMatch(/gateway\/main\.ts/);
+    // The boot shim, which starts gateway/main.ts from the active A/B slot or the image itself.
+    expect(cmd).toMatch(/ota\/firmware\/boot\.ts/);
+    expect(existsSync(`${root}ota/firmware/boot.ts`)).toBe(true);
   });
 
   it('.dockerignore keeps node_modules, tests and local data out of the image', () => {
