@@ -16,6 +16,7 @@ import { parseTopic } from '../gateway/delivery/topics.ts';
 import { parsePemBundle } from './chain.ts';
 import { HitIndex } from './dedupe.ts';
 import { HitStore, type DispositionRecord, type StoredHit, type UnsentDisposition } from './hit-store.ts';
+import { hitState, nextDispositions } from './hit-view.ts';
 import { LatencyWindow } from './latency.ts';
 import { parseReplicaTopic, replicaTopics, verifyPeerDisposition, type ReplicaTopics } from './replication.ts';
 import { createDispatchSigner, DISPOSITIONS, type Disposition, type DispatchSigner } from './signer.ts';
@@ -460,8 +461,11 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
   private async disposeNow(hitId: string, disposition: Disposition, reason: string, by: string): Promise<void> {
     const hit = this.recent.get(hitId) ?? (await this.parts.store.get(hitId));
     if (!hit) throw new ReceiverError(`no hit ${hitId}`);
-    const last = hit.dispositions.at(-1)?.disposition;
-    if (last === 'misread' || last === 'confirmed') throw new ReceiverError(`hit ${hitId} is already ${last}`);
+    if (!nextDispositions(hit).includes(disposition)) {
+      const now = hitState(hit);
+      const left = nextDispositions(hit);
+      throw new ReceiverError(`hit ${hitId} is already ${now}${left.length ? `; it can still be ${left.join(' or ')}` : ''}`);
+    }
     const record: DispositionRecord = { disposition, reason: reason.trim(), by: by.trim(), at: this.now() };
     const updated: StoredHit = { ...hit, dispositions: [...hit.dispositions, record] };
     // Recorded with the duty to send it, in one batch: if the broker is away or the process dies

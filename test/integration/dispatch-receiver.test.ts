@@ -267,6 +267,7 @@ describe('dispatch receiver over mosquitto with mutual TLS', () => {
 
     const again = await receiver();
     expect(again.get(msg.hitId)?.dispositions).toHaveLength(1);
+    await expect(again.dispose(msg.hitId, 'visually-verified', 'again', 'op-2')).rejects.toThrow(/already visually-verified; it can still be misread or confirmed/);
     const shown: string[] = [];
     again.on('hit', (h) => shown.push(h.hitId));
     const before = acksFor(msg.hitId).length;
