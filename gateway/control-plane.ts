@@ -10,6 +10,7 @@ import { Pole, type CommandRegistry } from '../drivers/pole.ts';
 import { otaCommandHandler, startOtaAgent, type OtaAgent } from '../ota/agent.ts';
 import { otaConfigFrom } from '../ota/config.ts';
 import { recognizerSelfTest } from '../ota/model-selftest.ts';
+import type { SwitchOutcome } from '../models/packs/switcher.ts';
 import type { PlateRecognizer } from '../models/types.ts';
 import type { GatewayConfig } from './config/schema.ts';
 import type { EventSink } from './events.ts';
@@ -48,6 +49,8 @@ export interface OtaDeps {
   readonly events: EventSink;
   readonly hotlist: HotlistService;
   readonly recognizer: PlateRecognizer;
+  /** Puts the model pack unpacked in `dir` in service (SwitchablePlateRecognizer, self-test probe first). */
+  readonly switchPack: (pack: string, dir: string) => Promise<SwitchOutcome>;
   readonly commands: CommandRegistry;
   /** Whether the link to dispatch is up now (the firmware health gate). */
   readonly dispatchConnected: () => boolean;
@@ -68,6 +71,7 @@ export async function startOta(config: GatewayConfig, deps: OtaDeps): Promise<Ot
     log: deps.log,
     now: Date.now,
     hotlist: { listPath: config.hotlist.path, maxAgeHours: config.hotlist.maxAgeHours, install: (file) => deps.hotlist.install(file) },
+    models: { switchTo: deps.switchPack },
     firmware: {
       factoryVersion: config.device.firmwareVersion,
       runningVersion: () => config.device.firmwareVersion,

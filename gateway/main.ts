@@ -8,7 +8,8 @@ import { pino, type Logger } from 'pino';
 import { createFrameSource } from '../drivers/camera/index.ts';
 import { LiveViewRelay } from '../drivers/camera/live-view.ts';
 import { encodeJpeg } from '../models/image.ts';
-import { createRecognizer } from '../models/index.ts';
+import { createRecognizer, SwitchablePlateRecognizer } from '../models/index.ts';
+import { selfTestProbe } from '../ota/model-selftest.ts';
 import { EXIT_RESTART } from '../ota/firmware/boot.ts';
 import { writeHeartbeat } from '../provisioning/healthcheck.ts';
 import { ProvisioningService } from '../provisioning/service.ts';
@@ -87,13 +88,20 @@ export async function startGateway(config: GatewayConfig, log: Logger, hooks: Ga
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
   try {
-    const recognizer = await createRecognizer({
+    const recognizerOptions = {
       kind: config.recognizer.kind,
       inWorker: config.recognizer.inWorker,
       detMaxSide: config.recognizer.detMaxSide,
       threads: config.recognizer.threads,
+    } as const;
+    // Switchable: an OTA model pack replaces the one in service only after reading the built-in
+    // test plates (selfTestProbe); frames in flight finish on the recogniser they started on.
+    const recognizer = new SwitchablePlateRecognizer(await createRecognizer(recognizerOptions), {
+      probe: selfTestProbe(),
+      onError: (err) => log.warn({ err: err.message }, 'retired recogniser did not close cleanly'),
     });
     cleanup.push(() => recognizer.close());
+    const loadPack = (pack: string, dir: string) => () => createRecognizer({ ...recognizerOptions, pack, packDirs: [dir] });
 
     // Identity before anything connects: FIPS check, an interrupted rotation repaired, the key
     // made on first boot, enrolment with the one-time token when there is no valid certificate.
@@ -150,7 +158,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, hooks: Ga
       newId: createUuidV7(),
       encodeJpeg: (image) => encodeJpeg(image, 80),
       device: { id: config.device.id, site: config.device.site },
-      versions: { model: recognizer.modelVersion, firmware: config.device.firmwareVersion, config: configVersion(config) },
+      // A getter: after a model-pack switch, detections name the pack that read them.
+      versions: { get model() { return recognizer.modelVersion; }, firmware: config.device.firmwareVersion, config: configVersion(config) },
       minConfidence: config.recognizer.minConfidence,
       expiryMs: config.tracking.expiryMs,
       gpsFix: () => pole.gpsFix(),
@@ -161,6 +170,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, hooks: Ga
 
     const ota = await startOta(config, {
       log: log.child({ module: 'ota' }), events, hotlist, recognizer, commands: hits.commands,
+      switchPack: (pack, dir) => recognizer.switchTo(loadPack(pack, dir)),
       dispatchConnected: () => built.link.connected,
       restart: hooks.restart ?? (async () => log.warn('firmware slot switched: restart the gateway to run it')),
     });
