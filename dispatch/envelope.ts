@@ -5,8 +5,8 @@
  * `reason` is one of the counted rejection reasons.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { compactDecrypt, compactVerify, decodeProtectedHeader, errors } from 'jose';
-import { ChainError, verifyChain, type ChainFailure } from './chain.ts';
+import { compactDecrypt, compactVerify, decodeProtectedHeader } from 'jose';
+import { ChainError, commonName, verifyChain, type ChainFailure } from './chain.ts';
 import type { VerifiedCrl } from './crl.ts';
 
 export const HIT_JWE_ALG = 'ECDH-ES+A256KW';
@@ -78,8 +78,8 @@ export async function openHitEnvelope(payload: Uint8Array, opts: OpenOptions): P
     const { plaintext } = await compactDecrypt(jwe, opts.decryptionKey, { keyManagementAlgorithms: [HIT_JWE_ALG], contentEncryptionAlgorithms: [HIT_JWE_ENC] });
     jws = text.decode(plaintext);
   } catch (err) {
-    if (err instanceof errors.JWEDecryptionFailed || err instanceof errors.JWEInvalid) throw new EnvelopeError('tampered', `JWE does not decrypt: ${(err as Error).message}`);
-    throw new EnvelopeError('tampered', `JWE rejected: ${(err as Error).message}`);
+    // GCM tag, key unwrap or an altered header: whichever part changed, it is not what was sent.
+    throw new EnvelopeError('tampered', `JWE does not decrypt: ${(err as Error).message}`);
   }
 
   let jwsHeader: ReturnType<typeof decodeProtectedHeader>;
@@ -125,8 +125,7 @@ export async function openHitEnvelope(payload: Uint8Array, opts: OpenOptions): P
   } catch (err) {
     throw toEnvelopeError(err);
   }
-  const cn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.subject)?.[1];
-  return { message: message as Record<string, unknown>, leaf, signerCn: cn };
+  return { message: message as Record<string, unknown>, leaf, signerCn: commonName(leaf) };
 }
 
 /** Parses x5c[0] only (for its key); the chain's validation follows the signature check. */
