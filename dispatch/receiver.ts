@@ -58,6 +58,8 @@ export interface ReceiverOptions {
    * theirs (replication.ts). Default on with MQTT 5; MQTT 4 has no shared subscriptions.
    */
   readonly replicate?: boolean;
+  /** How long stop() lets messages in hand and their acks finish (default 5 s). */
+  readonly stopGraceMs?: number;
   /** Hits kept in memory for list()/get(), images included (default 500; all stay on disk). */
   readonly keep?: number;
 }
@@ -522,7 +524,7 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     let timer: NodeJS.Timeout | undefined;
     const settled = await Promise.race([
       Promise.allSettled([...this.working]).then(() => Promise.allSettled([...this.sending])).then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 5_000))),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.opts.stopGraceMs ?? 5_000))),
     ]);
     clearTimeout(timer);
     this.client = undefined;

@@ -363,7 +363,7 @@ describe('dispatch receiver over mosquitto with mutual TLS', () => {
   it('keeps a disposition made while the broker is away and sends it after a restart', async () => {
     for (const r of [...receivers]) await stopReceiver(r);
     const dir = join(dataDir, 'outage');
-    const first = await receiver({ dataDir: dir });
+    const first = await receiver({ dataDir: dir, stopGraceMs: 500 });
     const msg = makeHit('pole-1', AGENCY, Date.now());
     const got = next<{ hitId: string }>(first, 'hit', (h) => h.hitId === msg.hitId);
     await device.publishAsync(`alpr/v1/${AGENCY}/pole-1/hits`, await seal(msg, pole1, certs.encryption), { qos: 1 });
