@@ -184,6 +184,7 @@ export const run: Bench = async ({ print, args }) => {
       rate,
       imageBytes: overview.length + crop.length,
       resent: delivery.service.sender.stats.resent,
+      reconnects: delivery.link.counters.connects - 1,
       goalP99: percentile(lat, 99) <= 300,
       goalThroughput: hitsPerSec >= 200,
     };

@@ -110,13 +110,48 @@ export class MqttLink extends EventEmitter<{ connect: []; disconnect: []; messag
     }
   }
 
-  /** QoS 1; resolves on PUBACK. Rejects at once when offline: the outbox keeps the message. */
-  publish(topic: string, payload: string | Buffer, retain = false): Promise<void> {
+  /**
+   * QoS 1; resolves on PUBACK. Rejects at once when offline: the outbox keeps the message.
+   * At most the broker's Receive Maximum (MQTT 5 CONNACK; mosquitto's max_inflight_messages)
+   * PUBLISHes await their PUBACK at once: mqtt.js does not hold outgoing QoS 1 to it, and a
+   * client that exceeds it is in protocol error (MQTT 5 §4.9). Further ones wait their turn here.
+   */
+  async publish(topic: string, payload: string | Buffer, retain = false): Promise<void> {
     const client = this.client;
-    if (!client || !this.connected) return Promise.reject(new LinkError('offline'));
-    return new Promise((resolve, reject) => {
-      client.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve()));
-    });
+    if (!client || !this.connected) throw new LinkError('offline');
+    if (this.unacked >= this.receiveMaximum || this.waiting.length) {
+      // In line behind the others (order kept); a PUBACK hands its slot straight to the first.
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (this.client !== client || !this.connected) throw new LinkError('offline');
+    } else {
+      this.unacked++;
+    }
+    try {
+      await new Promise<void>((resolve, reject) => {
+        client.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve()));
+      });
+    } finally {
+      this.release(client);
+    }
+  }
+
+  /** PUBLISHes sent and not yet PUBACKed on the current connection, and the broker's limit. */
+  private unacked = 0;
+  private receiveMaximum = 65_535;
+  private readonly waiting: (() => void)[] = [];
+
+  private release(client: MqttClient): void {
+    if (this.client !== client) return; // that connection's count was reset with it
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.unacked = Math.max(0, this.unacked - 1);
+  }
+
+  /** A new connection: nothing of the old one is in flight; whoever waited retries (and fails). */
+  private resetFlow(receiveMaximum: number | undefined): void {
+    this.unacked = 0;
+    this.receiveMaximum = receiveMaximum && receiveMaximum > 0 ? receiveMaximum : 65_535;
+    for (const wake of this.waiting.splice(0)) wake();
   }
 
   /** Publishes the retained "offline" status and closes; no reconnect afterwards. */
@@ -175,8 +210,9 @@ export class MqttLink extends EventEmitter<{ connect: []; disconnect: []; messag
           reject(err);
         };
         const onClose = (): void => fail(new LinkError('connection closed before CONNACK'));
-        const onConnect = (): void => {
+        const onConnect = (connack: { properties?: { receiveMaximum?: number } }): void => {
           cleanup();
+          this.resetFlow(connack.properties?.receiveMaximum);
           resolve();
         };
         const cleanup = (): void => {
@@ -207,6 +243,7 @@ export class MqttLink extends EventEmitter<{ connect: []; disconnect: []; messag
       if (this.client !== client) return;
       this.live = false;
       this.client = undefined;
+      this.resetFlow(undefined);
       client.removeAllListeners('message');
       client.end(true);
       opts.log.warn('mqtt connection lost');
