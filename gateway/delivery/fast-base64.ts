@@ -34,7 +34,10 @@ export function installFastBase64(): void {
         const text = Buffer.from(this.buffer, this.byteOffset, this.byteLength).toString(alphabet);
         // Buffer's base64url never pads; base64 always does.
         if (alphabet === 'base64url') return options.omitPadding ? text : text + '='.repeat((4 - (text.length % 4)) % 4);
-        return options.omitPadding ? text.replace(/=+$/, '') : text;
+        if (!options.omitPadding) return text;
+        let end = text.length;
+        while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */) end--;
+        return text.slice(0, end);
       },
     });
   }
@@ -45,8 +48,15 @@ export function installFastBase64(): void {
       value: function fromBase64(input: string, options: { alphabet?: Alphabet } = {}): Uint8Array {
         const alphabet = options.alphabet ?? 'base64';
         if (typeof input !== 'string') throw new TypeError('fromBase64: expected a string');
-        const text = input.replace(/[\t\n\f\r ]/g, '');
-        if (!STRICT[alphabet].test(text) || text.replace(/=+$/, '').length % 4 === 1) throw new SyntaxError(`fromBase64: not valid ${alphabet}`);
+        // The common case (no whitespace) is checked with one pass over the string.
+        let text = input;
+        if (!STRICT[alphabet].test(text)) {
+          text = input.replace(/[\t\n\f\r ]/g, '');
+          if (!STRICT[alphabet].test(text)) throw new SyntaxError(`fromBase64: not valid ${alphabet}`);
+        }
+        let end = text.length;
+        while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */) end--;
+        if (end % 4 === 1) throw new SyntaxError(`fromBase64: not valid ${alphabet} (length)`);
         const buf = Buffer.from(text, alphabet);
         return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
       },
