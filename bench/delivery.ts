@@ -1,5 +1,5 @@
 /**
- * Hit-delivery bench: `npm run bench -- delivery [--json] [--hits=1000] [--latency-hits=200] [--rate=20]`.
+ * Hit-delivery bench: `npm run bench -- delivery [--json] [--hits=1000] [--latency-hits=200] [--rate=20] [--receivers=2]`.
  * On loopback through mosquitto with mutual TLS (a throw-away PKI, as the demo makes), the
  * device's delivery stack (outbox in LevelDB, sign, encrypt, MQTT 5 QoS 1) to the real dispatch
  * receiver (decrypt, verify chain and signature, dedupe, store, signed ack):
@@ -10,8 +10,9 @@
  *   baseline    the same messages published unsigned and unencrypted (JSON, QoS 1) by a bare
  *               mqtt.js client to a bare subscriber on the same broker: cryptoOverheadRatio is
  *               baseline hits/s ÷ delivery hits/s
- * Dispatch runs in its own process (as it does in production: another server), so the device
- * and dispatch do not share one core's time; both use installFastBase64 (fast-base64.ts).
+ * Dispatch runs in `receivers` processes of its own (default 2) sharing the hits through the
+ * MQTT 5 shared subscription, as it scales out in production; the device and dispatch do not
+ * share one process's time. Both use installFastBase64 (fast-base64.ts).
  * Goals (issue #7): p99 ≤ 300 ms, ≥ 200 hits/s.
  */
 import { fork } from 'node:child_process';
@@ -70,6 +71,7 @@ export const run: Bench = async ({ print, args }) => {
   const hits = arg(args, 'hits', 1000);
   const latencyHits = arg(args, 'latency-hits', 200);
   const rate = arg(args, 'rate', 20);
+  const receivers = arg(args, 'receivers', 2);
   const dir = mkdtempSync(join(tmpdir(), 'alpr-bench-delivery-'));
   // mosquitto started as root drops to its own user, which must reach the PKI folder inside.
   chmodSync(dir, 0o755);
@@ -80,18 +82,22 @@ export const run: Bench = async ({ print, args }) => {
   if (broker.kind !== 'mosquitto') throw new Error('the delivery bench needs mosquitto (/usr/sbin/mosquitto; make deps)');
   const tls = { ca: pki.caPem, cert: pki.dispatch.certPem, key: pki.dispatch.keyPem };
   const arrived = new Map<string, number>();
-  const dispatch = fork(new URL(import.meta.url).pathname, ['--dispatch-child'], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_DISPATCH: JSON.stringify({ url: broker.url, tls, dataDir: join(dir, 'dispatch') }) },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    dispatch.on('message', (m: { ready?: boolean; hitId?: string; latencyMs?: number }) => {
-      if (m.ready) resolve();
-      else if (m.hitId !== undefined) arrived.set(m.hitId, m.latencyMs as number);
+  // Receivers share the load through the MQTT 5 shared subscription, as dispatch scales out.
+  const dispatchers = await Promise.all(Array.from({ length: receivers }, async (_, i) => {
+    const child = fork(new URL(import.meta.url).pathname, ['--dispatch-child'], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, BENCH_DISPATCH: JSON.stringify({ url: broker.url, tls, dataDir: join(dir, `dispatch-${i}`) }) },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
-    dispatch.once('exit', (code) => reject(new Error(`dispatch child exited (${code})`)));
-  });
+    await new Promise<void>((resolve, reject) => {
+      child.on('message', (m: { ready?: boolean; hitId?: string; latencyMs?: number }) => {
+        if (m.ready) resolve();
+        else if (m.hitId !== undefined && !arrived.has(m.hitId)) arrived.set(m.hitId, m.latencyMs as number);
+      });
+      child.once('exit', (code) => reject(new Error(`dispatch child exited (${code})`)));
+    });
+    return child;
+  }));
   const db = createDb(join(dataDir, 'db'));
   await db.open();
   const config = {
@@ -182,6 +188,7 @@ export const run: Bench = async ({ print, args }) => {
       hits,
       latencyHits,
       rate,
+      receivers,
       imageBytes: overview.length + crop.length,
       resent: delivery.service.sender.stats.resent,
       reconnects: delivery.link.counters.connects - 1,
@@ -193,8 +200,10 @@ export const run: Bench = async ({ print, args }) => {
   } finally {
     await delivery.service.stop();
     await db.close();
-    dispatch.kill('SIGTERM');
-    await new Promise((r) => dispatch.once('exit', r));
+    for (const child of dispatchers) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
