@@ -32,8 +32,14 @@ export function parsePemBundle(pem: string, what: string): X509Certificate[] {
   });
 }
 
+/**
+ * A certificate issued moments ago may start a little after the signer's clock (second-granular
+ * notBefore, a CA clock ahead of the pole's): this much leeway at the start, none at the end.
+ */
+export const NOT_BEFORE_LEEWAY_MS = 5 * 60_000;
+
 function validAt(cert: X509Certificate, at: number): boolean {
-  return new Date(cert.validFrom).getTime() <= at && at <= new Date(cert.validTo).getTime();
+  return new Date(cert.validFrom).getTime() - NOT_BEFORE_LEEWAY_MS <= at && at <= new Date(cert.validTo).getTime();
 }
 
 function name(cert: X509Certificate): string {

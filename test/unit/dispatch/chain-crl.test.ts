@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChainError, verifyChain } from '../../../dispatch/chain.ts';
+import { ChainError, NOT_BEFORE_LEEWAY_MS, verifyChain } from '../../../dispatch/chain.ts';
 import { checkCrlsInForce, CrlError, crlPemBlocks, isRevokedBy, loadCrls } from '../../../dispatch/crl.ts';
 import { normaliseSerial } from '../../../provisioning/x509.ts';
 import { createTestPki, type IssuedCert, type TestPki } from '../../helpers/pki.ts';
@@ -146,7 +146,9 @@ describe('device chain and CRL checks', () => {
       const to = Date.parse(cert.validTo);
       expect(reasonOf(() => verifyChain([b64(pole1.certPem)], anchors, from + 1000))).toBe('accepted');
       expect(reasonOf(() => verifyChain([b64(pole1.certPem)], anchors, to + 1000))).toBe('expired-cert');
-      expect(reasonOf(() => verifyChain([b64(pole1.certPem)], anchors, from - 1000))).toBe('expired-cert');
+      // A little leeway before notBefore (clocks, second-granular times), none after notAfter.
+      expect(reasonOf(() => verifyChain([b64(pole1.certPem)], anchors, from - 1000))).toBe('accepted');
+      expect(reasonOf(() => verifyChain([b64(pole1.certPem)], anchors, from - NOT_BEFORE_LEEWAY_MS - 1000))).toBe('expired-cert');
     });
 
     it('refuses a revoked device when a CRL is configured, and any device when no CRL from its CA is at hand', () => {
