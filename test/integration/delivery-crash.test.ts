@@ -16,7 +16,7 @@ import { createDeliveryWorld, hitId, until, type DeliveryWorld } from './deliver
 const SOAK = process.env.ALPR_SOAK === '1';
 const KILLS = SOAK ? 100 : 20;
 const HITS = SOAK ? 10_000 : 1_000;
-const INTERVAL_MS = SOAK ? 2 : 5;
+const INTERVAL_MS = SOAK ? 2 : 8;
 const ROOT = new URL('../..', import.meta.url).pathname;
 const log = pino({ level: 'silent' });
 
