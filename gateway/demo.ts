@@ -39,6 +39,7 @@ export function sampleHotlistCsv(manifest: SampleClipManifest, seed = 11): strin
 }
 
 async function main(): Promise<void> {
+  const startedAt = Date.now();
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
   await mkdir(DEMO_DIR, { recursive: true });
   out('alpr-gateway demo: generating the sample clip (first run only)…');
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
     await dispatch.stop();
     await broker.stop();
     const s = gateway.pipeline.stats;
-    out(`stopped cleanly: ${s.framesAnalysed} frames analysed, ${s.detections} detections stored, ${s.hits} hits sent, ${dispatch.receiver.list().length} hits at dispatch.`);
+    out(`stopped cleanly: ${s.framesAnalysed} frames analysed, ${s.detections} detections stored, ${s.hits} hits sent, ${dispatch.receiver.list().filter((h) => h.receivedAt >= startedAt).length} hits at dispatch.`);
   };
   const onSignal = (sig: string): void => {
     stop(sig).then(() => process.exit(0), (err: unknown) => {
