@@ -123,8 +123,12 @@ export async function startGateway(config: GatewayConfig, log: Logger, hooks: Ga
       log: log.child({ module: 'delivery' }),
     });
     const hits = built.service;
-    // Stopped before the store closes the database the outbox lives in.
-    cleanup.push(() => hits.stop());
+    // Stopped before the store closes the database the outbox lives in; events raised after
+    // that (the store's last checkpoint) are logged only.
+    cleanup.push(async () => {
+      await hits.stop();
+      delivery = undefined;
+    });
     for (const event of early.splice(0)) hits.queueEvent(event);
     delivery = hits;
     hits.start();
