@@ -1,12 +1,15 @@
 /**
- * Hit-delivery bench: `npm run bench -- delivery [--json] [--hits=1000] [--latency-hits=200] [--rate=20] [--receivers=2]`.
+ * Hit-delivery bench: `npm run bench -- delivery [--json] [--hits=1000] [--latency-hits=200] [--rate=20] [--receivers=2] [--producers=4]`.
  * On loopback through mosquitto with mutual TLS (a throw-away PKI, as the demo makes), the
  * device's delivery stack (outbox in LevelDB, sign, encrypt, MQTT 5 QoS 1) to the real dispatch
  * receiver (decrypt, verify chain and signature, dedupe, store, signed ack):
  *   latency     capture → hit decrypted and stored at dispatch, p50/p99, `latency-hits` hits
  *               offered at `rate`/s (a busy pole, not a flood)
- *   throughput  `hits` hits with a 100 KB overview and an 8 KB plate crop queued at once:
- *               hits/s until the last is at dispatch and the outbox is empty (acks included)
+ *   throughput  `hits` hits with a 100 KB overview and an 8 KB plate crop handed over by
+ *               `producers` cameras at once (each waits for its hit to be on disk, as the
+ *               pipeline does): hits/s until the last is at dispatch and the outbox is empty
+ *   device      the same, to a minimal acker that only decrypts and signs acks (no checks, no
+ *               storage): what the pole itself can push (deviceHitsPerSec)
  *   baseline    the same messages published unsigned and unencrypted (JSON, QoS 1) by a bare
  *               mqtt.js client to a bare subscriber on the same broker: cryptoOverheadRatio is
  *               baseline hits/s ÷ delivery hits/s
@@ -16,11 +19,12 @@
  * Goals (issue #7): p99 ≤ 300 ms, ≥ 200 hits/s.
  */
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compactDecrypt } from 'jose';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { startReceiver } from '../dispatch/receiver.ts';
@@ -28,7 +32,7 @@ import { configSchema } from '../gateway/config/schema.ts';
 import { startDemoBroker } from '../gateway/demo-broker.ts';
 import { createDemoPki } from '../gateway/demo-pki.ts';
 import { buildHitDraft, stampHit, type HitDraft } from '../gateway/delivery/hit-message.ts';
-import { sealHit } from '../gateway/delivery/envelope.ts';
+import { ACK_TYP, sealHit, signJson } from '../gateway/delivery/envelope.ts';
 import { loadDispatchRecipient } from '../gateway/delivery/identity.ts';
 import { createDelivery, identityPaths } from '../gateway/delivery/index.ts';
 import { installFastBase64 } from '../gateway/delivery/fast-base64.ts';
@@ -72,6 +76,7 @@ export const run: Bench = async ({ print, args }) => {
   const latencyHits = arg(args, 'latency-hits', 200);
   const rate = arg(args, 'rate', 20);
   const receivers = arg(args, 'receivers', 2);
+  const producers = arg(args, 'producers', 4);
   const dir = mkdtempSync(join(tmpdir(), 'alpr-bench-delivery-'));
   // mosquitto started as root drops to its own user, which must reach the PKI folder inside.
   chmodSync(dir, 0o755);
@@ -83,8 +88,8 @@ export const run: Bench = async ({ print, args }) => {
   const tls = { ca: pki.caPem, cert: pki.dispatch.certPem, key: pki.dispatch.keyPem };
   const arrived = new Map<string, number>();
   // Receivers share the load through the MQTT 5 shared subscription, as dispatch scales out.
-  const dispatchers = await Promise.all(Array.from({ length: receivers }, async (_, i) => {
-    const child = fork(new URL(import.meta.url).pathname, ['--dispatch-child'], {
+  const spawnDispatch = async (i: number, mode: '--dispatch-child' | '--light-acker'): Promise<ReturnType<typeof fork>> => {
+    const child = fork(new URL(import.meta.url).pathname, [mode], {
       execArgv: ['--import', 'tsx'],
       env: { ...process.env, BENCH_DISPATCH: JSON.stringify({ url: broker.url, tls, dataDir: join(dir, `dispatch-${i}`) }) },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -97,7 +102,15 @@ export const run: Bench = async ({ print, args }) => {
       child.once('exit', (code) => reject(new Error(`dispatch child exited (${code})`)));
     });
     return child;
-  }));
+  };
+  let dispatchers = await Promise.all(Array.from({ length: receivers }, (_, i) => spawnDispatch(i, '--dispatch-child')));
+  const stopDispatchers = async (): Promise<void> => {
+    for (const child of dispatchers) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    dispatchers = [];
+  };
   const db = createDb(join(dataDir, 'db'));
   await db.open();
   const config = {
@@ -113,6 +126,13 @@ export const run: Bench = async ({ print, args }) => {
   delivery.service.start();
   await delivery.link.waitConnected(AbortSignal.timeout(30_000));
   const newId = createUuidV7();
+  /** `producers` cameras handing hits over at once, each waiting for its hit to be on disk. */
+  const handOver = async (list: readonly HitDraft[]): Promise<void> => {
+    let next = 0;
+    await Promise.all(Array.from({ length: producers }, async () => {
+      while (next < list.length) await delivery.service.queueHit(list[next++] as HitDraft);
+    }));
+  };
   const waitFor = async (ids: readonly string[], what: string): Promise<void> => {
     const deadline = Date.now() + 600_000;
     while (!ids.every((id) => arrived.has(id)) || delivery.outbox.depth > 0) {
@@ -141,9 +161,21 @@ export const run: Bench = async ({ print, args }) => {
     print(`throughput: ${hits} hits, 100 KB overview + 8 KB crop each …`);
     const drafts = Array.from({ length: hits }, (_, i) => draft(newId(Date.now()), `T${String(i).padStart(6, '0')}`, overview, crop, Date.now()));
     const t0 = performance.now();
-    for (const d of drafts) await delivery.service.queueHit(d);
+    await handOver(drafts);
     await waitFor(drafts.map((d) => d.hitId), 'throughput phase');
     const hitsPerSec = hits / ((performance.now() - t0) / 1000);
+
+    // The device's side alone: dispatch replaced by an acker that only decrypts and signs the
+    // ack (no chain or CRL check, no storage), so the figure is what the pole can push.
+    print(`device side: ${hits} hits to a minimal acker …`);
+    await stopDispatchers();
+    dispatchers = [await spawnDispatch(99, '--light-acker')];
+    const deviceDrafts = Array.from({ length: hits }, (_, i) => draft(newId(Date.now()), `D${String(i).padStart(6, '0')}`, overview, crop, Date.now()));
+    const d0 = performance.now();
+    await handOver(deviceDrafts);
+    await waitFor(deviceDrafts.map((d) => d.hitId), 'device-side phase');
+    const deviceHitsPerSec = hits / ((performance.now() - d0) / 1000);
+    await stopDispatchers();
 
     // Baseline: the same messages, plain JSON, bare publish → bare subscriber, QoS 1.
     print('baseline: unsigned, unencrypted publish of the same messages …');
@@ -185,25 +217,24 @@ export const run: Bench = async ({ print, args }) => {
       plainHitsPerSec: Math.round(plainHitsPerSec * 10) / 10,
       cryptoOverheadRatio: Math.round((plainHitsPerSec / hitsPerSec) * 100) / 100,
       sealPerSec: Math.round(sealPerSec),
+      deviceHitsPerSec: Math.round(deviceHitsPerSec * 10) / 10,
       hits,
       latencyHits,
       rate,
       receivers,
+      producers,
       imageBytes: overview.length + crop.length,
       resent: delivery.service.sender.stats.resent,
       reconnects: delivery.link.counters.connects - 1,
       goalP99: percentile(lat, 99) <= 300,
       goalThroughput: hitsPerSec >= 200,
     };
-    print(`latency p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms (goal ≤ 300); ${result.hitsPerSec} hits/s (goal ≥ 200); plain publish ${result.plainHitsPerSec}/s; ratio ${result.cryptoOverheadRatio}; sign+encrypt alone ${result.sealPerSec}/s`);
+    print(`latency p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms (goal ≤ 300); ${result.hitsPerSec} hits/s (goal ≥ 200); plain publish ${result.plainHitsPerSec}/s; ratio ${result.cryptoOverheadRatio}; sign+encrypt alone ${result.sealPerSec}/s; device side to a minimal acker ${result.deviceHitsPerSec}/s`);
     return result;
   } finally {
     await delivery.service.stop();
     await db.close();
-    for (const child of dispatchers) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await stopDispatchers();
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -222,6 +253,37 @@ async function dispatchChild(): Promise<void> {
     receiver.stop().then(() => process.exit(0), () => process.exit(1));
   });
   process.send?.({ ready: true });
+}
+
+/** A stand-in for dispatch that only opens the JWE and acks, signed: the device side's ceiling. */
+async function lightAcker(): Promise<void> {
+  installFastBase64();
+  const o = JSON.parse(process.env.BENCH_DISPATCH ?? '{}') as { url: string; tls: { ca: string; cert: string; key: string } };
+  const key = createPrivateKey(o.tls.key);
+  const signer = { key, x5c: [new X509Certificate(o.tls.cert).raw.toString('base64')] };
+  const client = await mqtt.connectAsync(o.url, { protocolVersion: 5, ...o.tls, clientId: `bench-acker-${process.pid}` });
+  client.on('message', (topic, payload) => {
+    void (async () => {
+      const { plaintext } = await compactDecrypt(payload.toString('utf8'), key);
+      const body = new TextDecoder().decode(plaintext).split('.')[1] ?? '';
+      const hit = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { hitId: string; device: string; capturedAt: number };
+      const ack = await signJson(ACK_TYP, { hitId: hit.hitId, device: hit.device, receivedAt: Date.now() }, signer);
+      await client.publishAsync(topic.replace(/\/hits$/, '/acks'), ack, { qos: 1 });
+      process.send?.({ hitId: hit.hitId, latencyMs: Date.now() - hit.capturedAt });
+    })();
+  });
+  await client.subscribeAsync(`alpr/v1/${AGENCY}/+/hits`, { qos: 1 });
+  process.once('SIGTERM', () => {
+    client.endAsync().then(() => process.exit(0), () => process.exit(1));
+  });
+  process.send?.({ ready: true });
+}
+
+if (process.argv[2] === '--light-acker' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  lightAcker().catch((err: unknown) => {
+    process.stderr.write(`bench acker child: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
 }
 
 if (process.argv[2] === '--dispatch-child' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
