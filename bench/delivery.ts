@@ -82,7 +82,7 @@ export const run: Bench = async ({ print, args }) => {
   chmodSync(dir, 0o755);
   const log = pino({ level: 'silent' });
   const dataDir = join(dir, 'device');
-  const pki = await createDemoPki(join(dir, 'pki'), DEVICE, join(dataDir, 'identity'), AGENCY);
+  const pki = await createDemoPki(join(dir, 'pki'), DEVICE, dataDir, AGENCY);
   const broker = await startDemoBroker(join(dir, 'pki'), pki);
   if (broker.kind !== 'mosquitto') throw new Error('the delivery bench needs mosquitto (/usr/sbin/mosquitto; make deps)');
   const tls = { ca: pki.caPem, cert: pki.dispatch.certPem, key: pki.dispatch.keyPem };

@@ -1,6 +1,6 @@
 /**
  * `make demo`: the whole chain on one machine with embedded defaults — a generated sample clip
- * played as a camera, a throw-away agency PKI made at start (demo-pki.ts), mosquitto with mutual
+ * played as a camera, a throw-away agency PKI made at start by provisioning's reference CA (demo-pki.ts), mosquitto with mutual
  * TLS standing in for the dispatch center's broker (aedes, MQTT 3.1.1 without TLS, where
  * mosquitto is not installed), the dispatch receiver and console, a small hot list. Hits travel
  * as in production: signed by the pole, encrypted to dispatch, acked back.
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const dataDir = join(DEMO_DIR, 'data');
   const deviceId = 'pole-demo';
   const agency = 'demo-pd';
-  const pki = await createDemoPki(join(DEMO_DIR, 'pki'), deviceId, join(dataDir, 'identity'), agency);
+  const pki = await createDemoPki(join(DEMO_DIR, 'pki'), deviceId, dataDir, agency);
   const broker = await startDemoBroker(join(DEMO_DIR, 'pki'), pki);
   const mqttUrl = broker.url;
   out(`  broker: ${broker.kind === 'mosquitto' ? `mosquitto, MQTT 5 over mutual TLS, at ${mqttUrl}` : `embedded aedes (mosquitto not installed: MQTT 3.1.1, no TLS) at ${mqttUrl}`}`);
@@ -90,6 +90,8 @@ async function main(): Promise<void> {
     ...(broker.kind === 'mosquitto' ? { tls: { ca: pki.caPem, cert: pki.dispatch.certPem, key: pki.dispatch.keyPem } } : {}),
     agency,
     trustAnchorsPem: pki.caPem,
+    // Every hit's device is checked against the agency CA's revocation list.
+    crl: () => pki.crlPem,
     decryptionKeyPem: pki.dispatch.keyPem,
     decryptionCertPem: pki.dispatch.certPem,
     signingKeyPem: pki.dispatch.keyPem,
