@@ -79,7 +79,12 @@ describe('outbox (LevelDB, synced, sealed)', () => {
     await box.add('hit', uuid(2), { a: 2 });
     const [k1, k2] = box.list().map((e) => e.key) as [string, string];
     await db.put(k2, (await db.get(k1))!);
+    // The first send of an entry is served from what was just committed; what is read back from
+    // disk (a re-send, or any send after a restart) is checked.
+    expect((await box.read<{ a: number }>(uuid(2)))?.body).toEqual({ a: 2 });
     await expect(box.read(uuid(2))).rejects.toThrow(IntegrityError);
+    const reopened = await Outbox.open({ db, key, now });
+    await expect(reopened.read(uuid(2))).rejects.toThrow(IntegrityError);
     const other = await Outbox.open({ db, key: randomBytes(32), now });
     await expect(other.read(uuid(1))).rejects.toThrow(IntegrityError);
   });
