@@ -19,6 +19,15 @@ export interface DispositionRecord {
   readonly at: number;
 }
 
+/** A device event as dispatch keeps it: the device's JSON (`id`, `type`, `at`, …) and when it arrived. */
+export interface DeviceEventRecord {
+  readonly id: string;
+  readonly type: string;
+  readonly device: string;
+  readonly receivedAt: number;
+  readonly [field: string]: unknown;
+}
+
 export interface StoredHit {
   readonly v: 1;
   readonly hitId: string;
@@ -76,6 +85,18 @@ export class HitStore {
 
   async markSent(hitId: string, record: DispositionRecord): Promise<void> {
     await this.db.del(outKey(hitId, record), SYNC);
+  }
+
+  /** A device event, kept once per id (a re-sent event overwrites itself); synced before the ack. */
+  async putEvent(device: string, event: DeviceEventRecord): Promise<void> {
+    await this.db.put(`evt!${device}!${event.id}`, JSON.stringify(event), SYNC);
+  }
+
+  /** Every stored event of a device, oldest first (ids are UUIDv7: time-ordered). */
+  async events(device: string): Promise<DeviceEventRecord[]> {
+    const out: DeviceEventRecord[] = [];
+    for await (const value of this.db.values({ gt: `evt!${device}!`, lt: `evt!${device}!\xff` })) out.push(JSON.parse(value) as DeviceEventRecord);
+    return out;
   }
 
   async certSerial(device: string): Promise<string | undefined> {

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { parseTopic } from '../gateway/delivery/topics.ts';
 import { parsePemBundle } from './chain.ts';
 import { HitIndex } from './dedupe.ts';
-import { HitStore, type DispositionRecord, type StoredHit, type UnsentDisposition } from './hit-store.ts';
+import { HitStore, type DeviceEventRecord, type DispositionRecord, type StoredHit, type UnsentDisposition } from './hit-store.ts';
 import { hitState, nextDispositions } from './hit-view.ts';
 import { LatencyWindow } from './latency.ts';
 import { parseReplicaTopic, replicaTopics, verifyPeerDisposition, type ReplicaTopics } from './replication.ts';
@@ -24,12 +24,14 @@ import { Verifier, type CommandResult, type Rejection } from './verify.ts';
 
 export type { CommandResult, Rejection };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface ReceiverOptions {
   /** mqtts://host:port (mqtt:// for a broker without TLS, e.g. the demo's embedded one). */
   readonly url: string;
   /** PEM contents: the receiver's client certificate for the broker, and the broker's CA. */
   readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
-  /** Subscribes $share/{shareGroup}/alpr/v1/{agency}/+/hits, …/+/status and …/+/cmd-result. */
+  /** Subscribes $share/{shareGroup}/alpr/v1/{agency}/+/hits, …/+/status, …/+/events and …/+/cmd-result. */
   readonly agency: string;
   readonly shareGroup?: string;
   /** Agency CA bundle that device certificates must chain to. */
@@ -90,6 +92,8 @@ export interface ReceiverEvents {
   'command-result': [CommandResult];
   /** A device published its status (contract 3); the last one is in devices(). */
   status: [{ device: string; status: Record<string, unknown> }];
+  /** A device event (`.../events`), stored and acked. */
+  event: [DeviceEventRecord];
 }
 
 export interface Receiver extends EventEmitter<ReceiverEvents> {
@@ -99,6 +103,8 @@ export interface Receiver extends EventEmitter<ReceiverEvents> {
   sendCommand(device: string, name: string, args: unknown, ttlMs?: number): Promise<void>;
   /** Last status each device published (online/offline, outbox, certificate…). */
   devices(): Record<string, Record<string, unknown>>;
+  /** The events a device published that this receiver stored, oldest first. */
+  events(device: string): Promise<DeviceEventRecord[]>;
   stats(): ReceiverStats;
   stop(): Promise<void>;
 }
@@ -213,7 +219,7 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
       client.once('error', reject);
     });
     const prefix = v5 ? `$share/${opts.shareGroup ?? 'dispatch'}/` : '';
-    const subs = ['hits', 'status', 'cmd-result'].map((kind) => `${prefix}alpr/v1/${opts.agency}/+/${kind}`);
+    const subs = ['hits', 'status', 'events', 'cmd-result'].map((kind) => `${prefix}alpr/v1/${opts.agency}/+/${kind}`);
     const granted = await client.subscribeAsync(subs, { qos: 1 });
     const refused = granted.filter((g) => g.qos > 2);
     if (refused.length) throw new ReceiverError(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
@@ -274,6 +280,9 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
           return;
         case 'status':
           await this.onStatus(from.device, payload);
+          return;
+        case 'events':
+          await this.onEvent(from.device, payload);
           return;
         case 'cmd-result':
           await this.onCommandResult(from.device, payload);
@@ -349,6 +358,35 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     if (!client) throw new ReceiverError('receiver stopped');
     const jws = await this.parts.signer.signAck({ hitId, device, receivedAt, ...(d ? { disposition: d.disposition, reason: d.reason, by: d.by, at: d.at } : {}) });
     await client.publishAsync(`alpr/v1/${this.opts.agency}/${device}/acks`, jws, { qos: 1 });
+  }
+
+  /**
+   * A device event (tamper, camera down, stale list, certificate expiry, …): stored durably, then
+   * acked, so the device's outbox lets it go only once dispatch has it (not on the broker's PUBACK).
+   * A re-sent event is stored again under its id and acked again.
+   */
+  private async onEvent(device: string, payload: Buffer): Promise<void> {
+    let event: DeviceEventRecord;
+    try {
+      const parsed: unknown = JSON.parse(payload.toString('utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+      const e = parsed as Record<string, unknown>;
+      if (typeof e['id'] !== 'string' || !UUID.test(e['id'])) throw new Error('id: expected a UUID');
+      if (typeof e['type'] !== 'string' || e['type'] === '') throw new Error('type: expected a non-empty string');
+      if (e['device'] !== device) throw new Error(`device: ${JSON.stringify(e['device'])} published on ${device}'s topic`);
+      event = { ...e, id: e['id'], type: e['type'], device, receivedAt: this.now() };
+    } catch (err) {
+      this.log.warn({ device, err: (err as Error).message }, 'event refused');
+      return;
+    }
+    await this.parts.store.putEvent(device, event);
+    this.emit('event', event);
+    const client = this.client;
+    if (!client) return;
+    this.send((async () => {
+      const jws = await this.parts.signer.signEventAck({ eventId: event.id, device, receivedAt: event.receivedAt });
+      await client.publishAsync(`alpr/v1/${this.opts.agency}/${device}/acks`, jws, { qos: 1 });
+    })(), 'ack');
   }
 
   /** `fromPeer`: the receiver that got it from the device has sent any cert-seen already. */
@@ -448,6 +486,10 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
 
   devices(): Record<string, Record<string, unknown>> {
     return Object.fromEntries(this.statuses);
+  }
+
+  events(device: string): Promise<DeviceEventRecord[]> {
+    return this.parts.store.events(device);
   }
 
   async dispose(hitId: string, disposition: Disposition, reason: string, by: string): Promise<void> {

@@ -9,6 +9,8 @@ import { CompactSign } from 'jose';
 import { commonName, parsePemBundle } from './chain.ts';
 
 export const ACK_TYP = 'alpr-ack+jws';
+/** The ack of a device event (`.../events`), on the same `.../acks` topic: `{eventId, device, receivedAt}`. */
+export const EVENT_ACK_TYP = 'alpr-event-ack+jws';
 export const CMD_TYP = 'alpr-cmd+jws';
 export const CMD_RESULT_TYP = 'alpr-cmd-result+jws';
 
@@ -38,6 +40,7 @@ export interface DispatchSigner {
   /** The signing certificate's CN: what devices (and peer receivers) expect of dispatch. */
   readonly commonName: string;
   signAck(ack: AckPayload): Promise<string>;
+  signEventAck(ack: { readonly eventId: string; readonly device: string; readonly receivedAt: number }): Promise<string>;
   signCommand(device: string, name: string, args: unknown, now: number, ttlMs: number): Promise<{ jws: string; payload: CommandPayload }>;
 }
 
@@ -60,6 +63,7 @@ export function createDispatchSigner(signingKeyPem: string, signingChainPem: str
   return {
     commonName: commonName(leaf) ?? '',
     signAck: (ack) => sign(ACK_TYP, ack),
+    signEventAck: (ack) => sign(EVENT_ACK_TYP, ack),
     signCommand: async (device, name, args, now, ttlMs) => {
       const payload: CommandPayload = { id: randomUUID(), name, device, args: args ?? {}, iat: now, exp: now + ttlMs };
       return { jws: await sign(CMD_TYP, payload), payload };

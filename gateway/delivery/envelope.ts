@@ -17,6 +17,8 @@ import type { DeviceIdentity, DispatchRecipient } from './identity.ts';
 
 export const HIT_TYP = 'alpr-hit+jws';
 export const ACK_TYP = 'alpr-ack+jws';
+/** Dispatch's ack of a device event, on the same `.../acks` topic. */
+export const EVENT_ACK_TYP = 'alpr-event-ack+jws';
 export const CMD_TYP = 'alpr-cmd+jws';
 export const CMD_RESULT_TYP = 'alpr-cmd-result+jws';
 export const JWE_ALG = 'ECDH-ES+A256KW';

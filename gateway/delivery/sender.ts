@@ -2,8 +2,8 @@
  * Drains the outbox to the broker: in order (priority, then sequence), at most `window` entries
  * in flight at once (flow control: a reconnect after a long outage does not dump the whole
  * backlog onto the link), each re-sent with capped exponential backoff until it is acknowledged.
- * A hit is acknowledged by dispatch's signed ack (`ack(id)`); an event or status by the broker's
- * PUBACK (dispatch does not ack those). On reconnect everything unacked is sent again at once,
+ * A hit or an event is acknowledged by dispatch's signed ack (`ack(id)`); the status by the
+ * broker's PUBACK (it is retained and replaced, not kept). On reconnect everything unacked is sent again at once,
  * in order: a broker that restarted without persistence has lost it.
  *
  * An entry unacked for longer than `escalateAfterMs` is escalated (once per process) so that a
@@ -244,8 +244,8 @@ export class OutboxSender {
       this.deps.log.debug({ id: meta.id, err: (err as Error).message }, 'publish not acknowledged by the broker');
       return;
     }
-    // Dispatch does not acknowledge events or status: the broker's PUBACK is as far as they go.
-    if (meta.kind !== 'hit' && this.flights.get(meta.id) === f && f.attempts === attempt) {
+    // Dispatch does not acknowledge the status: the broker's PUBACK is as far as it goes.
+    if (meta.kind === 'status' && this.flights.get(meta.id) === f && f.attempts === attempt) {
       this.settle(meta.id, f);
       await this.deps.outbox.remove(meta.id);
       this.pump();

@@ -7,6 +7,7 @@
  * The pipeline sees a `HitSink`, every part an `EventSink`; main.ts builds one of these.
  */
 import type { X509Certificate } from 'node:crypto';
+import { decodeProtectedHeader } from 'jose';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AuditRecord } from '../store/audit-log.ts';
@@ -15,7 +16,7 @@ import type { HitSink } from '../pipeline.ts';
 import type { Detection, DetectionImages } from '../types.ts';
 import { CommandBus, type CommandResult } from './commands.ts';
 import type { DispositionBook, Disposition } from './dispositions.ts';
-import { ACK_TYP, CMD_RESULT_TYP, ChainCache, EnvelopeError, sealHit, signJson, verifySigned } from './envelope.ts';
+import { ACK_TYP, CMD_RESULT_TYP, EVENT_ACK_TYP, ChainCache, EnvelopeError, sealHit, signJson, verifySigned } from './envelope.ts';
 import { buildHitDraft, stampHit, type HitDraft, type HitLocation } from './hit-message.ts';
 import type { DeviceIdentity, DispatchRecipient } from './identity.ts';
 import type { MqttLink } from './mqtt-link.ts';
@@ -35,6 +36,18 @@ export const ackSchema = z.object({
 });
 
 export type Ack = z.infer<typeof ackSchema>;
+
+/** Dispatch's ack of a device event (typ EVENT_ACK_TYP), on the same topic as hit acks. */
+export const eventAckSchema = z.object({ eventId: z.uuid(), device: z.string(), receivedAt: z.number() });
+
+/** The protected header's `typ` of a compact JWS, without verifying anything (routing only). */
+function headerTyp(jws: string): string | undefined {
+  try {
+    return decodeProtectedHeader(jws).typ;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface DeliveryDeps {
   readonly address: DeviceAddress;
@@ -215,6 +228,8 @@ export class DeliveryService implements HitSink, EventSink {
 
   private async onAck(payload: Buffer): Promise<void> {
     const { log, address } = this.deps;
+    const text = payload.toString('utf8');
+    if (headerTyp(text) === EVENT_ACK_TYP) return this.onEventAck(text);
     let ack: Ack;
     try {
       const raw = await verifySigned(payload.toString('utf8'), ACK_TYP, this.deps.identity().anchors as X509Certificate[], this.deps.dispatchCn, this.deps.now(), this.chains);
@@ -233,6 +248,24 @@ export class DeliveryService implements HitSink, EventSink {
       log.info({ hitId: ack.hitId, depth: this.deps.outbox.depth }, 'hit acknowledged by dispatch');
     }
     if (ack.disposition) await this.onDisposition(ack, ack.disposition);
+  }
+
+  /** An event leaves the outbox once dispatch has stored it. */
+  private async onEventAck(text: string): Promise<void> {
+    const { log, address } = this.deps;
+    let eventId: string;
+    try {
+      const raw = await verifySigned(text, EVENT_ACK_TYP, this.deps.identity().anchors as X509Certificate[], this.deps.dispatchCn, this.deps.now(), this.chains);
+      const parsed = eventAckSchema.safeParse(raw);
+      if (!parsed.success) throw new EnvelopeError(`event ack malformed at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`);
+      if (parsed.data.device !== address.device) throw new EnvelopeError(`event ack is for device ${parsed.data.device}`);
+      eventId = parsed.data.eventId;
+    } catch (err) {
+      this.stats.rejectedAcks++;
+      log.warn({ reason: (err as Error).message }, 'event ack ignored: not a valid ack from dispatch');
+      return;
+    }
+    if (await this.sender.ack(eventId)) log.debug({ eventId, depth: this.deps.outbox.depth }, 'event acknowledged by dispatch');
   }
 
   private async onDisposition(ack: Ack, disposition: Disposition): Promise<void> {

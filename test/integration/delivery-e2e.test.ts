@@ -46,6 +46,18 @@ describe('delivery end to end: device → mosquitto (mTLS) → dispatch receiver
     expect(device.service.stats.acked).toBe(1);
   }, 60_000);
 
+  it('an event is stored at dispatch and leaves the outbox only on dispatch\'s signed event ack', async () => {
+    const seen: string[] = [];
+    receiver.on('event', (e) => seen.push(e.type));
+    device.service.emit({ type: 'tamper.opened', at: Date.now(), door: 'cabinet' });
+    await until(() => seen.includes('tamper.opened'), 20_000, 'the event at dispatch');
+    const stored = (await receiver.events('pole-1')).find((e) => e.type === 'tamper.opened');
+    expect(stored).toMatchObject({ type: 'tamper.opened', device: 'pole-1', door: 'cabinet' });
+    expect(stored?.id).toMatch(/^[0-9a-f-]{36}$/);
+    await until(() => device.outbox.depth === 0, 20_000, 'the event ack to empty the outbox');
+    expect(device.service.stats.rejectedAcks).toBe(0);
+  }, 60_000);
+
   it('records a misread disposition in the audit log and the per-list false-hit statistics', async () => {
     const draft = testHit(hitId(2), 'pole-1', '8DEF456');
     await device.service.queueHit(draft);

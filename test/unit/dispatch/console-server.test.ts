@@ -47,6 +47,10 @@ class FakeReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
   devices(): Record<string, Record<string, unknown>> {
     return this.statuses;
   }
+
+  async events(): Promise<never[]> {
+    return [];
+  }
   stats(): ReceiverStats {
     return { received: this.hits.size, duplicates: 0, rejected: {}, latencyMs: { p50: 0, p99: 0 }, transitMs: { p50: 0, p99: 0 } };
   }
