@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { attachLiveView } from '../../drivers/camera/live-view.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import type { Detection, DetectionImages } from '../types.ts';
@@ -84,7 +84,7 @@ export async function buildApi(settings: ApiSettings, deps: ApiDeps, options: Bu
     ...(deps.logger ? { loggerInstance: deps.logger.child({ module: 'api' }) } : { logger: false }),
     bodyLimit: 256 * 1024,
     // Request lines would put inquiry ids and purposes in the device log; failures are logged by the error handler.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Unknown fields are refused (400), never silently dropped; a number where a string belongs is
     // refused, not coerced (query-string numbers are declared as digit strings and parsed).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
