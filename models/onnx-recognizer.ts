@@ -34,6 +34,11 @@ export interface OnnxRecognizerOptions {
   readonly assetDir?: string;
   /** Intra-op threads per ONNX session; default 1. */
   readonly threads?: number;
+  /**
+   * ONNX Runtime's CPU memory arena (default on): ~8 % faster per frame, but it keeps the largest
+   * input's activations resident (~150 MB more on a 1080p camera). Off for 1–2 GB units.
+   */
+  readonly memArena?: boolean;
   /** Detector input: longer side scaled down to at most this; default the pack's (960 for ppocr-v4). */
   readonly detMaxSide?: number;
   /** DBNet post-processing overrides (thresh, boxThresh, unclipRatio, …). */
@@ -138,9 +143,10 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
           });
     const detMaxSide = checkSide(options.detMaxSide ?? models.detMaxSide);
     const threads = options.threads ?? 1;
+    const memArena = options.memArena ?? true;
     const loading = await Promise.allSettled([
-      createSession(models.detectorFile, { threads }),
-      createSession(models.recognizerFile, { threads }),
+      createSession(models.detectorFile, { threads, memArena }),
+      createSession(models.recognizerFile, { threads, memArena }),
     ]);
     const sessions = loading.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
@@ -163,7 +169,7 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
       ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
     });
     const crnnDir = options.crnnPackDir ?? DEFAULT_CRNN_PACK_DIR;
-    const crnn = crnnDir !== false ? await PlateCrnn.open(crnnDir, threads) : undefined;
+    const crnn = crnnDir !== false ? await PlateCrnn.open(crnnDir, threads, memArena) : undefined;
     const id = `${models.id}${crnn ? `+${crnn.id}` : ''}/${PIPELINE}`;
     return new OnnxPlateRecognizer(id, detector, recognizer, [det, rec], options, detMaxSide, crnn);
   }

@@ -96,6 +96,7 @@ export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: C
   ALPR_RECOGNIZER_DET_MAX_SIDE: ['recognizer.detMaxSide', int],
   ALPR_RECOGNIZER_THREADS: ['recognizer.threads', int],
   ALPR_RECOGNIZER_IN_WORKER: ['recognizer.inWorker', bool],
+  ALPR_RECOGNIZER_MEM_ARENA: ['recognizer.memArena', bool],
   ALPR_RECOGNIZER_MIN_CONFIDENCE: ['recognizer.minConfidence', num],
   ALPR_HOTLIST_PATH: ['hotlist.path', str],
   ALPR_HOTLIST_MAX_AGE_HOURS: ['hotlist.maxAgeHours', num],

@@ -150,6 +150,8 @@ export const configSchema = z.strictObject({
     /** ONNX Runtime intra-op threads per session. */
     threads: z.number().int().min(1).max(16).default(1),
     inWorker: z.boolean().default(true),
+    /** ONNX Runtime's memory arena: faster per frame, ~150 MB more resident; off on 1–2 GB units. */
+    memArena: z.boolean().default(true),
     /** Reads below this confidence are ignored. */
     minConfidence: z.number().min(0).max(1).default(0.5),
   }).prefault({}),

@@ -52,7 +52,7 @@ export class PlateCrnn {
   ) {}
 
   /** Opens the pack in `dir`: manifest checked, file hashes verified, session created. */
-  static async open(dir: string, threads = 1): Promise<PlateCrnn> {
+  static async open(dir: string, threads = 1, memArena = true): Promise<PlateCrnn> {
     const name = path.basename(dir);
     let manifest: CrnnManifest;
     try {
@@ -73,7 +73,7 @@ export class PlateCrnn {
     }
     const model = manifest.files.find((f) => f.path.endsWith('.onnx'));
     if (!model) throw new ModelPackError({ pack: name, problem: 'lists no .onnx file' });
-    const session = await createSession(path.join(dir, model.path), { threads });
+    const session = await createSession(path.join(dir, model.path), { threads, memArena });
     return new PlateCrnn(`${manifest.name}@${manifest.version}`, session, manifest);
   }
 
