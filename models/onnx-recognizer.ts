@@ -205,10 +205,10 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
         if (f) found.push(f);
       }
       // Nothing it is sure of, and a finer full pass would see more pixels: look again.
-      if (side1 < this.detMaxSide && bestConfidence(found) < this.retryBelow) {
+      if (side1 < this.detMaxSide && bestPlateConfidence(found) < this.retryBelow) {
         checkAbort();
         const full = await this.readCandidates(image, await this.detectAt(image, this.detMaxSide, times), times);
-        if (bestConfidence(full) > bestConfidence(found)) found = full;
+        if (bestPlateConfidence(full) > bestPlateConfidence(found)) found = full;
       }
       found.sort((a, b) => b.confidence - a.confidence);
     }
@@ -369,8 +369,14 @@ function widestWord(cand: PlateCandidate): PlateCandidate {
   return { ...cand, rect: widest, parts: [widest], words: [widest] };
 }
 
-function bestConfidence(reads: readonly { confidence: number }[]): number {
-  return reads.reduce((m, r) => Math.max(m, r.confidence), 0);
+/**
+ * How sure a pass is that it read a plate: as bestConfidence, with reads of letters only (a
+ * dealer frame's "PRIVATE", a badge, a sign) counting half — nearly every US plate carries a
+ * digit, so such a read alone should not stop the finer pass, nor outrank what it finds.
+ */
+const LETTERS_ONLY_WEIGHT = 0.5;
+function bestPlateConfidence(reads: readonly Found[]): number {
+  return reads.reduce((m, r) => Math.max(m, /\d/.test(r.plate.text) ? r.confidence : r.confidence * LETTERS_ONLY_WEIGHT), 0);
 }
 
 function geometricMean(values: readonly number[]): number {
