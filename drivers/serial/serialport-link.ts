@@ -130,6 +130,16 @@ export class SerialPortLink<F> implements SerialLink<F> {
       void closeQuietly(port);
       this.failed(err, 'port error');
     });
+    // serialport's read loop retries a 0-byte read at once, and a hung-up tty (an unplugged USB
+    // adapter, a pty whose other end closed) reads 0 bytes for ever: the stream would spin and
+    // never report the loss. The native binding's poller sees the hang-up; listen to it too.
+    hangupOf(port)?.once('disconnect', (err) => {
+      if (err?.canceled || this.port !== port || this.state === 'stopped') return;
+      this.port = undefined;
+      this.counters.disconnects++;
+      void closeQuietly(port);
+      this.failed(err ?? new Error('the device hung up'), 'device went away');
+    });
     this.lastError = undefined;
     this.log.info({ path: this.options.path, baudRate: this.options.baudRate, opens: this.counters.opens }, 'serial port open');
     this.setState('open');
@@ -180,6 +190,12 @@ export class SerialPortLink<F> implements SerialLink<F> {
     const status = this.status();
     for (const listener of [...this.stateListeners]) listener(state, status);
   }
+}
+
+/** The native binding's fd poller (@serialport/bindings-cpp's LinuxPortBinding/DarwinPortBinding); the mock has none. */
+function hangupOf(port: SerialPortStream): { once(event: 'disconnect', cb: (err: (Error & { canceled?: boolean }) | null) => void): unknown } | undefined {
+  const poller = (port.port as { poller?: unknown } | undefined)?.poller;
+  return poller && typeof (poller as { once?: unknown }).once === 'function' ? (poller as ReturnType<typeof hangupOf>) : undefined;
 }
 
 function closeQuietly(port: SerialPortStream): Promise<void> {
