@@ -6,8 +6,8 @@
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { compactDecrypt, compactVerify, decodeProtectedHeader } from 'jose';
-import { ChainError, commonName, verifyChain, type ChainFailure } from './chain.ts';
-import type { VerifiedCrl } from './crl.ts';
+import { ChainError, commonName, verifyChain, type ChainFailure } from '../provisioning/chain.ts';
+import type { VerifiedCrl } from '../provisioning/crl.ts';
 
 export const HIT_JWE_ALG = 'ECDH-ES+A256KW';
 export const HIT_JWE_ENC = 'A256GCM';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { parseTopic } from '../gateway/delivery/topics.ts';
-import { parsePemBundle } from './chain.ts';
+import { parsePemBundle } from '../provisioning/chain.ts';
 import { HitIndex } from './dedupe.ts';
 import { HitStore, type DeviceEventRecord, type DispositionRecord, type StoredHit, type UnsentDisposition } from './hit-store.ts';
 import { hitState, nextDispositions } from './hit-view.ts';

@@ -14,8 +14,8 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader } from 'jose';
-import { commonName, verifyChain } from './chain.ts';
-import type { VerifiedCrl } from './crl.ts';
+import { commonName, verifyChain } from '../provisioning/chain.ts';
+import type { VerifiedCrl } from '../provisioning/crl.ts';
 import { ACK_TYP, DISPOSITIONS, type AckPayload, type Disposition } from './signer.ts';
 
 export interface ReplicaTopics {

@@ -6,7 +6,7 @@
  */
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { CompactSign } from 'jose';
-import { commonName, parsePemBundle } from './chain.ts';
+import { commonName, parsePemBundle } from '../provisioning/chain.ts';
 
 export const ACK_TYP = 'alpr-ack+jws';
 /** The ack of a device event (`.../events`), on the same `.../acks` topic: `{eventId, device, receivedAt}`. */

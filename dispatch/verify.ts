@@ -7,8 +7,8 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { HitMessageError, parseHitMessage, type HitMessage } from '../gateway/delivery/hit-message.ts';
-import { commonName, verifyChain } from './chain.ts';
-import { checkCrlsInForce, CrlError, loadCrls, type VerifiedCrl } from './crl.ts';
+import { commonName, verifyChain } from '../provisioning/chain.ts';
+import { checkCrlsInForce, CrlError, loadCrls, type VerifiedCrl } from '../provisioning/crl.ts';
 import { EnvelopeError, openHitEnvelope, type RejectReason } from './envelope.ts';
 import { CMD_RESULT_TYP } from './signer.ts';
 

@@ -75,7 +75,7 @@ describe('hit envelope (JWS in JWE, jose)', () => {
     try {
       const impostor = await other.issue('dispatch', { client: true });
       const signed = await new CompactSign(Buffer.from('{}')).setProtectedHeader({ alg: 'ES256', typ: ACK_TYP, x5c: [new X509Certificate(impostor.certPem).raw.toString('base64')] }).sign(createPrivateKey(impostor.keyPem));
-      await expect(verifySigned(signed, ACK_TYP, anchors, 'dispatch', Date.now())).rejects.toThrow(/not issued by a trusted CA/);
+      await expect(verifySigned(signed, ACK_TYP, anchors, 'dispatch', Date.now())).rejects.toThrow(/not issued by a trusted agency CA/);
     } finally {
       await other.dispose();
     }

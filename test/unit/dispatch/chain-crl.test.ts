@@ -8,8 +8,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChainError, NOT_BEFORE_LEEWAY_MS, verifyChain } from '../../../dispatch/chain.ts';
-import { checkCrlsInForce, CrlError, crlPemBlocks, isRevokedBy, loadCrls } from '../../../dispatch/crl.ts';
+import { ChainError, NOT_BEFORE_LEEWAY_MS, verifyChain } from '../../../provisioning/chain.ts';
+import { checkCrlsInForce, CrlError, crlPemBlocks, isRevokedBy, loadCrls } from '../../../provisioning/crl.ts';
 import { normaliseSerial } from '../../../provisioning/x509.ts';
 import { createTestPki, type IssuedCert, type TestPki } from '../../helpers/pki.ts';
 

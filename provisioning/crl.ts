@@ -6,7 +6,7 @@
  * revocation test against the CRL of the certificate's own issuer.
  */
 import type { X509Certificate } from 'node:crypto';
-import { normaliseSerial, parseCrl, type ParsedCrl } from '../provisioning/x509.ts';
+import { normaliseSerial, parseCrl, type ParsedCrl } from './x509.ts';
 
 export class CrlError extends Error {
   override readonly name = 'CrlError';

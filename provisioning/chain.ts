@@ -1,5 +1,6 @@
 /**
- * Path validation for a device's `x5c` chain (leaf first) against the agency's trust anchors,
+ * Path validation for an `x5c` chain (leaf first) against the agency's trust anchors — a device's
+ * at dispatch, dispatch's on the device —
  * with Node's X509Certificate: each link issued and signed by the next, every certificate valid
  * at the time given, every issuer a CA (basicConstraints), the top one issued by an anchor, none
  * revoked by a CRL its issuer signed. Each failure carries the reason the receiver counts.
