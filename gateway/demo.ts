@@ -72,6 +72,15 @@ async function main(): Promise<void> {
       // aedes speaks MQTT 3.1.1 only.
       mqtt: { url: mqttUrl, protocolVersion: broker.protocolVersion, reconnectInitialMs: 500, reconnectMaxMs: 5_000 },
       delivery: { location: { lat: 37.8044, lon: -122.2712 } },
+      // The pole's own console (technicians, investigators, auditors) on a port of its own.
+      api: { enabled: true, host: '127.0.0.1', port: Number(process.env.DEMO_API_PORT ?? '0') },
+      // The pole's hardware as simulated twins: status LED, vehicle trigger, a GPS at the site.
+      hardware: {
+        gpio: { backend: 'simulated' },
+        statusLed: { line: { chip: 'demo', offset: 22 } },
+        trigger: { line: { chip: 'demo', offset: 27 } },
+        gps: { serial: { path: '/dev/demo-gps', backend: 'simulated' } },
+      },
       log: { level: 'warn' },
     });
   } catch (err) {
@@ -110,6 +119,7 @@ async function main(): Promise<void> {
   out(`\nDispatch console: ${dispatch.console.url}`);
   out('Loading the recogniser and starting the camera… hits appear below within seconds. Ctrl-C stops.\n');
   const gateway = await startGateway(config, log);
+  if (gateway.console) out(`Pole console: ${gateway.console.url}  (self-signed certificate; the first visit creates the administrator)\n`);
 
   let stopping = false;
   const stop = async (why: string): Promise<void> => {

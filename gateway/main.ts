@@ -35,6 +35,8 @@ export interface RunningGateway {
    * rotation), the command bus (`delivery.commands.register(name, schema, handler)`).
    */
   readonly delivery: DeliveryService;
+  /** The local console's address when `api.enabled` (and its account file was readable). */
+  readonly console?: { readonly url: string };
   /** Graceful stop: cameras, open tracks flushed to the store, "offline" published, store closed. */
   stop(): Promise<void>;
 }
@@ -239,6 +241,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, hooks: Ga
       pipeline,
       hotlist,
       delivery: hits,
+      ...(late.api ? { console: { url: late.api.url } } : {}),
       stop: () => (stopped ??= (async () => {
         await pipeline.stop();
         await undo();
