@@ -58,8 +58,9 @@ export interface Delivery {
 }
 
 /**
- * Reads the identity (failing fast on a missing or broken file: the gateway cannot sign a hit
- * without it), opens the outbox and builds the service. Call `service.start()` to connect.
+ * Opens the outbox and builds the service; call `service.start()` to connect. The identity is
+ * read at every connect: a pole that is not enrolled yet (no certificate, or a broken file) still
+ * starts, reads plates and queues its hits, and the link keeps retrying until the files are there.
  */
 export async function createDelivery(opts: DeliveryStartOptions): Promise<Delivery> {
   const { config, log } = opts;
@@ -69,8 +70,19 @@ export async function createDelivery(opts: DeliveryStartOptions): Promise<Delive
   const random = (): number => randomInt(0, 1_000_000) / 1_000_000;
   const address: DeviceAddress = { agency: config.device.agency, device: config.device.id };
   const paths = identityPaths(config);
-  let identity = await loadIdentity(paths);
-  let recipient: DispatchRecipient = await loadDispatchRecipient(paths.dispatchCertFile);
+  let identity: DeviceIdentity | undefined;
+  let recipient: DispatchRecipient | undefined;
+  try {
+    identity = await loadIdentity(paths);
+    recipient = await loadDispatchRecipient(paths.dispatchCertFile);
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'no usable identity yet: hits are queued and the link retries until the device is enrolled');
+  }
+  // Used only once the link has connected, which needs both read successfully.
+  const current = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} not loaded yet (the device is not enrolled)`);
+    return value;
+  };
   // Bounded so an event storm cannot fill the disk; hits are never refused (outbox.ts).
   const outbox = await Outbox.open({ db: opts.db, key: opts.outboxKey, now, maxEntries: 100_000 });
   const dispositions = await DispositionBook.open(opts.db, now);
@@ -104,8 +116,8 @@ export async function createDelivery(opts: DeliveryStartOptions): Promise<Delive
   });
   const service = new DeliveryService({
     address, outbox, dispositions, link,
-    identity: () => identity,
-    recipient: () => recipient,
+    identity: () => current(identity, 'device identity'),
+    recipient: () => current(recipient, 'dispatch encryption certificate'),
     audit: opts.audit,
     newId: opts.newId,
     ...(opts.location ? { location: opts.location } : d.location ? { location: () => ({ ...d.location!, source: 'configured' as const }) } : {}),
@@ -115,5 +127,5 @@ export async function createDelivery(opts: DeliveryStartOptions): Promise<Delive
     now, timers, random, log,
     logEvent: opts.logEvent,
   });
-  return { service, link, outbox, dispositions, identity: () => identity };
+  return { service, link, outbox, dispositions, identity: () => current(identity, 'device identity') };
 }

@@ -4,7 +4,7 @@
  * decrypted, is acked and leaves the outbox; a disposition comes back and is recorded; a signed
  * command runs and is answered; the retained status carries the certificate and the outbox.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
@@ -91,6 +91,31 @@ describe('delivery end to end: device → mosquitto (mTLS) → dispatch receiver
       expect(status).toMatchObject({ state: 'online', device: 'pole-1', certificate: { serial: device.identity().serial, notAfter: device.identity().notAfter }, outbox: { depth: 0 } });
     } finally {
       await client.endAsync();
+    }
+  }, 60_000);
+
+  it('a pole not enrolled yet starts anyway, keeps its hit in the outbox, and delivers it once its certificate is there', async () => {
+    const laterDir = mkdtempSync(join(world.dir, 'later-'));
+    const config = await world.device('pole-late', laterDir);
+    // Before enrolment: no identity files at all.
+    const idDir = join(laterDir, 'identity');
+    const files = ['device.key.pem', 'device.crt.pem', 'ca-bundle.pem', 'dispatch-encryption.crt.pem'];
+    const saved = files.map((f) => [f, readFileSync(join(idDir, f), 'utf8')] as const);
+    rmSync(idDir, { recursive: true });
+    const late = await startDevice(config, log);
+    try {
+      const draft = testHit(hitId(40), 'pole-late', '4LAT123');
+      await late.service.queueHit(draft);
+      await new Promise((r) => setTimeout(r, 1_500)); // several failed connects
+      expect(late.link.connected).toBe(false);
+      expect(late.outbox.depth).toBe(1);
+      // Enrolment leaves the files; the link's next attempt reads them.
+      mkdirSync(idDir, { recursive: true });
+      for (const [f, text] of saved) writeFileSync(join(idDir, f), text, { mode: f.includes('key') ? 0o600 : 0o644 });
+      await until(() => receiver.get(draft.hitId) !== undefined, 20_000, 'the queued hit at dispatch after enrolment');
+      await until(() => late.outbox.depth === 0, 20_000, 'the ack to empty the outbox');
+    } finally {
+      await late.close();
     }
   }, 60_000);
 
