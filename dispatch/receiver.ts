@@ -19,7 +19,7 @@ import { HitStore, type DeviceEventRecord, type DispositionRecord, type StoredHi
 import { hitState, nextDispositions } from './hit-view.ts';
 import { LatencyWindow } from './latency.ts';
 import { parseReplicaTopic, replicaTopics, verifyPeerDisposition, type ReplicaTopics } from './replication.ts';
-import { createDispatchSigner, DISPOSITIONS, type Disposition, type DispatchSigner } from './signer.ts';
+import { createDispatchSigner, DISPOSITIONS, EVENT_TYP, type Disposition, type DispatchSigner } from './signer.ts';
 import { Verifier, type CommandResult, type Rejection } from './verify.ts';
 
 export type { CommandResult, Rejection };
@@ -368,9 +368,8 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
   private async onEvent(device: string, payload: Buffer): Promise<void> {
     let event: DeviceEventRecord;
     try {
-      const parsed: unknown = JSON.parse(payload.toString('utf8'));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
-      const e = parsed as Record<string, unknown>;
+      // Signed by the device of the topic (chain and CRL as for hits): an alarm dispatch acts on.
+      const e = await this.parts.verifier.deviceSigned(device, payload, EVENT_TYP, this.now());
       if (typeof e['id'] !== 'string' || !UUID.test(e['id'])) throw new Error('id: expected a UUID');
       if (typeof e['type'] !== 'string' || e['type'] === '') throw new Error('type: expected a non-empty string');
       if (e['device'] !== device) throw new Error(`device: ${JSON.stringify(e['device'])} published on ${device}'s topic`);

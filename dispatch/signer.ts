@@ -13,6 +13,8 @@ export const ACK_TYP = 'alpr-ack+jws';
 export const EVENT_ACK_TYP = 'alpr-event-ack+jws';
 export const CMD_TYP = 'alpr-cmd+jws';
 export const CMD_RESULT_TYP = 'alpr-cmd-result+jws';
+/** A device event on `.../events`, signed by the device. */
+export const EVENT_TYP = 'alpr-event+jws';
 
 export type Disposition = 'visually-verified' | 'misread' | 'confirmed';
 export const DISPOSITIONS: readonly Disposition[] = ['visually-verified', 'misread', 'confirmed'];

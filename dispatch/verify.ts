@@ -91,15 +91,30 @@ export class Verifier {
     return { ok: true, message, leaf: opened.leaf };
   }
 
-  /** A reply on `.../cmd-result`: signed by the device of the topic, chain and CRL as for hits. */
-  async commandResult(device: string, payload: Uint8Array, now: number): Promise<CommandResult> {
+  /**
+   * A JWS of type `typ` signed by the device of the topic: chain and CRL as for hits, the leaf's
+   * CN the topic's device. Returns the payload, a JSON object. Throws naming what failed.
+   */
+  async deviceSigned(device: string, payload: Uint8Array, typ: string, now: number): Promise<Record<string, unknown>> {
     const jws = new TextDecoder().decode(payload).trim();
-    const header = decodeProtectedHeader(jws);
-    if (header.typ !== CMD_RESULT_TYP || !Array.isArray(header.x5c)) throw new Error(`typ ${String(header.typ)}, expected ${CMD_RESULT_TYP} with x5c`);
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(jws);
+    } catch {
+      throw new Error('not a signed message (no readable JWS header)');
+    }
+    if (header.typ !== typ || header.alg !== 'ES256' || !Array.isArray(header.x5c)) throw new Error(`typ ${String(header.typ)}, expected ${typ} (ES256) with x5c`);
     const leaf = verifyChain(header.x5c, this.opts.anchors, now, this.crls(now));
     if (commonName(leaf) !== device) throw new Error(`signed by ${String(commonName(leaf))}, not ${device}`);
     const { payload: body } = await compactVerify(jws, leaf.publicKey, { algorithms: ['ES256'] });
-    const r = JSON.parse(new TextDecoder().decode(body)) as Partial<CommandResult>;
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(body));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('signed payload is not a JSON object');
+    return parsed as Record<string, unknown>;
+  }
+
+  /** A reply on `.../cmd-result`: signed by the device of the topic, chain and CRL as for hits. */
+  async commandResult(device: string, payload: Uint8Array, now: number): Promise<CommandResult> {
+    const r = (await this.deviceSigned(device, payload, CMD_RESULT_TYP, now)) as Partial<CommandResult>;
     if (typeof r.id !== 'string' || typeof r.name !== 'string' || typeof r.ok !== 'boolean') throw new Error('result without id, name or ok');
     return { id: r.id, name: r.name, ok: r.ok, device, ...(r.result !== undefined ? { result: r.result } : {}), ...(typeof r.error === 'string' ? { error: r.error } : {}) };
   }

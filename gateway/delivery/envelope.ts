@@ -21,6 +21,8 @@ export const ACK_TYP = 'alpr-ack+jws';
 export const EVENT_ACK_TYP = 'alpr-event-ack+jws';
 export const CMD_TYP = 'alpr-cmd+jws';
 export const CMD_RESULT_TYP = 'alpr-cmd-result+jws';
+/** A device event on `.../events`, signed by the device like its command results. */
+export const EVENT_TYP = 'alpr-event+jws';
 export const JWE_ALG = 'ECDH-ES+A256KW';
 export const JWE_ENC = 'A256GCM';
 

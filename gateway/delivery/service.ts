@@ -16,7 +16,7 @@ import type { HitSink } from '../pipeline.ts';
 import type { Detection, DetectionImages } from '../types.ts';
 import { CommandBus, type CommandResult } from './commands.ts';
 import type { DispositionBook, Disposition } from './dispositions.ts';
-import { ACK_TYP, CMD_RESULT_TYP, EVENT_ACK_TYP, ChainCache, EnvelopeError, sealHit, signJson, verifySigned } from './envelope.ts';
+import { ACK_TYP, CMD_RESULT_TYP, EVENT_ACK_TYP, EVENT_TYP, ChainCache, EnvelopeError, sealHit, signJson, verifySigned } from './envelope.ts';
 import { buildHitDraft, stampHit, type HitDraft, type HitLocation } from './hit-message.ts';
 import type { DeviceIdentity, DispatchRecipient } from './identity.ts';
 import type { MqttLink } from './mqtt-link.ts';
@@ -203,7 +203,8 @@ export class DeliveryService implements HitSink, EventSink {
         return { topic: topics.hits(address), payload: await sealHit(message, this.deps.identity(), this.deps.recipient()) };
       }
       case 'event':
-        return { topic: topics.events(address), payload: JSON.stringify({ id: entry.id, device: address.device, seq: entry.seq, ...(entry.body as object) }) };
+        // Signed: a tamper alarm or a camera-down event must be provably from this pole.
+        return { topic: topics.events(address), payload: await signJson(EVENT_TYP, { id: entry.id, device: address.device, seq: entry.seq, ...(entry.body as object) }, this.deps.identity()) };
       case 'status':
         return { topic: topics.status(address), payload: JSON.stringify(entry.body) };
     }

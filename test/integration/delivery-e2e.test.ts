@@ -56,6 +56,20 @@ describe('delivery end to end: device → mosquitto (mTLS) → dispatch receiver
     expect(stored?.id).toMatch(/^[0-9a-f-]{36}$/);
     await until(() => device.outbox.depth === 0, 20_000, 'the event ack to empty the outbox');
     expect(device.service.stats.rejectedAcks).toBe(0);
+
+    // An event not signed by the pole (anyone on the broker could publish one) is refused.
+    const forged = await world.pki.issue('forger', { client: true });
+    const client = await mqtt.connectAsync(world.url, { ca: world.pki.caCertPem, cert: forged.certPem, key: forged.keyPem, protocolVersion: 5 });
+    try {
+      const forgedId = hitId(77);
+      await client.publishAsync('alpr/v1/test-pd/pole-1/events', JSON.stringify({ id: forgedId, device: 'pole-1', type: 'tamper.closed', at: Date.now() }), { qos: 1 });
+      device.service.emit({ type: 'camera-health', at: Date.now(), state: 'cleared' });
+      await until(() => seen.includes('camera-health'), 20_000, 'the signed event after the forged one');
+      expect((await receiver.events('pole-1')).map((e) => e.id)).not.toContain(forgedId);
+      expect(seen).not.toContain('tamper.closed');
+    } finally {
+      await client.endAsync();
+    }
   }, 60_000);
 
   it('records a misread disposition in the audit log and the per-list false-hit statistics', async () => {
