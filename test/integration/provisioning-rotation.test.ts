@@ -69,6 +69,8 @@ beforeAll(async () => {
     url: broker.url, tls: { ca: caPem, cert: dispatchCert, key: dispatchKey }, agency: AGENCY, trustAnchorsPem: caPem,
     decryptionKeyPem: dispatchKey, decryptionCertPem: dispatchCert, signingKeyPem: dispatchKey, signingChainPem: dispatchCert,
     dataDir: join(root, 'receiver'), log,
+    // get() answers from the hits kept in memory (500 by default); the soak queues more than that.
+    keep: 100_000,
   });
 
   // Provisioning as gateway/main.ts assembles it: boot() enrols with the token from config
