@@ -1,25 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../gateway/config/load.ts';
-
-const baseEnv = {
-  ALPR_DEVICE_ID: 'pole-17',
-  ALPR_AGENCY: 'vallejo-pd',
-  ALPR_SITE: 'Sonoma Blvd & Redwood St',
-  ALPR_DATA_DIR: '/data',
-  ALPR_CAMERAS: 'north=rtsp://cam1.local/stream;south=rtsp://cam2.local/stream',
-  ALPR_HOTLIST_PATH: '/data/hotlist.csv',
-  ALPR_MQTT_URL: 'mqtts://dispatch.example:8883',
-};
-
-function problemsOf(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { loadConfig } from '../../../gateway/config/load.ts';
+import { baseEnv, problemsOf } from '../../helpers/config-env.ts';
 
 describe('hardware config', () => {
   it('default: no hardware fitted, sysfs GPIO without fallback', () => {

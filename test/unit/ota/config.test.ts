@@ -1,26 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../gateway/config/load.ts';
+import { loadConfig } from '../../../gateway/config/load.ts';
 import { otaConfigFrom } from '../../../ota/config.ts';
+import { baseEnv, problemsOf } from '../../helpers/config-env.ts';
 
-const baseEnv = {
-  ALPR_DEVICE_ID: 'pole-17',
-  ALPR_AGENCY: 'vallejo-pd',
-  ALPR_SITE: 'Sonoma Blvd & Redwood St',
-  ALPR_DATA_DIR: '/data',
-  ALPR_CAMERAS: 'north=rtsp://cam1.local/stream',
-  ALPR_HOTLIST_PATH: '/data/hotlist.csv',
-  ALPR_MQTT_URL: 'mqtts://dispatch.example:8883',
-};
-
-function problems(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (env: Record<string, string>): readonly string[] => problemsOf(() => loadConfig(env));
 
 describe('ota config', () => {
   it('is off when absent, and off when present but not enabled', () => {
