@@ -24,7 +24,7 @@ from model import PlateCRNN, greedy_decode, preprocess  # noqa: E402
 DEFAULT_DIR = "/work/shared/benchmarks/us-plates-dev"
 
 
-def load_folder(d):
+def load_folder(d, hw=(32, 128)):
     from PIL import Image
     files, xs, ys = [], [], []
     for line in open(os.path.join(d, "groundtruth.csv")):
@@ -32,14 +32,14 @@ def load_folder(d):
         if len(parts) < 3 or not parts[0].lower().endswith((".png", ".jpg", ".jpeg")):
             continue
         files.append(parts[0])
-        xs.append(preprocess(Image.open(os.path.join(d, parts[0]))))
+        xs.append(preprocess(Image.open(os.path.join(d, parts[0])), hw))
         ys.append(parts[2].upper().replace(" ", "").replace("-", ""))
     return files, np.stack(xs), ys
 
 
 def load_model(ckpt):
-    m = PlateCRNN()
     ck = torch.load(ckpt, map_location="cpu")
+    m = PlateCRNN(ck.get("arch", "small"))
     m.load_state_dict(ck["model"])
     return m.eval(), ck
 
@@ -105,20 +105,30 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    model = None
+    hw = (32, 128)
+    if a.ckpt:
+        model, _ = load_model(a.ckpt)
+        hw = model.input_hw
+    elif a.onnx:
+        manifest = os.path.join(os.path.dirname(os.path.abspath(a.onnx)), "manifest.json")
+        if os.path.exists(manifest):
+            import json
+            spec = json.load(open(manifest))["input"]
+            hw = (spec["height"], spec["width"])
     if a.synthetic:
         from train import make_val
-        x, ys = make_val(a.seed, a.synthetic)
+        x, ys = make_val(a.seed, a.synthetic, hw)
         x = x.numpy()
         files = [f"synthetic#{i}" for i in range(len(ys))]
     else:
-        files, x, ys = load_folder(a.dir)
+        files, x, ys = load_folder(a.dir, hw)
     if a.onnx:
         from ort_node import run_onnx
         out, info = run_onnx(a.onnx, x, time_runs=200)
         preds = greedy_decode(out)
         print(f"onnxruntime-node, 1 thread: median {info['medianMs']:.2f} ms, p95 {info['p95Ms']:.2f} ms per crop")
     else:
-        model, _ = load_model(a.ckpt)
         preds = predict_torch(model, x)
     report(files, preds, ys, show_wrong=a.show_wrong)
 

@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import render  # noqa: E402
 from evaluate import DEFAULT_DIR, load_folder, load_model, predict_torch  # noqa: E402
-from model import ALPHABET, BLANK, INPUT_H, INPUT_W, MEAN, STD, count_params, greedy_decode  # noqa: E402
+from model import ALPHABET, BLANK, MEAN, STD, count_params, greedy_decode  # noqa: E402
 from ort_node import run_onnx  # noqa: E402
 from train import make_val, phases_of  # noqa: E402
 
@@ -49,6 +49,7 @@ def main():
     torch.set_num_threads(2)
 
     model, ck = load_model(a.ckpt)
+    INPUT_H, INPUT_W = model.input_hw
     os.makedirs(a.pack, exist_ok=True)
     onnx_name = "plate-crnn.onnx"
     onnx_path = os.path.join(a.pack, onnx_name)
@@ -60,7 +61,7 @@ def main():
 
     # --- torch vs onnxruntime-node, and evaluation ------------------------------------------------
     seed = int(ck.get("seed", 1))
-    xv, yv = make_val(seed, a.val_size)
+    xv, yv = make_val(seed, a.val_size, model.input_hw)
     xv = xv.numpy()
     with torch.no_grad():
         tv = model(torch.from_numpy(xv[:64])).numpy()
@@ -77,7 +78,7 @@ def main():
         raise SystemExit("ONNX output does not match torch")
     real = None
     if a.real_dir and os.path.exists(os.path.join(a.real_dir, "groundtruth.csv")):
-        _, xr, yr = load_folder(a.real_dir)
+        _, xr, yr = load_folder(a.real_dir, model.input_hw)
         orr, _ = run_onnx(onnx_path, xr)
         pr = greedy_decode(orr)
         real = sum(p == y for p, y in zip(pr, yr)) / len(yr)
@@ -113,6 +114,8 @@ def main():
             "samples": int(ck.get("samples", 0)),
             "phases": phases,
             "parameters": count_params(model),
+            "architecture": model.arch,
+            "device": phases[-1].get("device", "cpu"),
             "trainingData": "synthetic plates only (render.py); no photographs",
             "fonts": sorted(os.path.basename(p) for p in set(plate_fonts + label_fonts)),
             "fontPackages": render.font_packages(),

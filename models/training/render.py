@@ -26,7 +26,7 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-GENERATOR_VERSION = "1.2.0"
+GENERATOR_VERSION = "1.3.0"
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
@@ -34,7 +34,9 @@ DIGITS = "0123456789"
 # Plate canvas used for drawing (2:1 like a 12"x6" plate); the crop is warped/scaled from it.
 PW, PH = 256, 128
 
-_F = "/usr/share/fonts"
+# ALPR_FONT_DIR: a copy of /usr/share/fonts with the same sub-folders (for training on a machine
+# without the Debian font packages, e.g. a GPU box); the default is the system's.
+_F = os.environ.get("ALPR_FONT_DIR", "/usr/share/fonts")
 # Fonts for the plate number. (path, Debian package). Missing files are skipped; condensing is
 # also applied per plate, so wide fonts still give narrow plate-like glyphs.
 PLATE_FONTS = [
@@ -132,6 +134,10 @@ FORMATS = [
     ("XX", 0.4), ("XXXXXXXX", 1), ("VANITY", 5),
 ]
 _FMT_W = np.cumsum([w for _, w in FORMATS])
+# Letter positions of standard serial formats ("L") follow real issuance: most states never issue
+# I, O or Q in serials (they are confused with 1 and 0) and few issue U. Mixed ("X") positions and
+# vanity plates keep every letter equally likely, so the model still reads them. (generator 1.3.0)
+_SERIAL_LETTER_W = list(np.cumsum([0.15 if c in "IOQ" else 0.6 if c == "U" else 1.0 for c in LETTERS]))
 
 _GLYPH_CACHE: dict = {}
 _FONT_CACHE: dict = {}
@@ -318,7 +324,7 @@ def random_plate_text(r: random.Random) -> str:
     out = []
     for c in fmt:
         if c == "L":
-            out.append(r.choice(LETTERS))
+            out.append(r.choices(LETTERS, cum_weights=_SERIAL_LETTER_W)[0])
         elif c == "D":
             out.append(r.choice(DIGITS))
         else:
