@@ -26,8 +26,8 @@ options:
   --report <file>      also write a self-contained HTML report (misreads, confusions)
   --pack <name>        model pack (default ${DEFAULT_PACK})
   --pack-dir <dir>     also look for packs here (repeatable)
-  --crnn <dir>         combine our plate CRNN pack (e.g. models/packs/plate-crnn) with the pack's recogniser
-  --crnn-weight <w>    weight of the CRNN's log-probabilities (default 1)
+  --crnn <dir>         the plate CRNN pack combined with the pack's recogniser (default models/packs/plate-crnn)
+  --crnn-weight <w>    weight of the CRNN's log-probabilities (default 0.6, as the gateway)
   --limit <n>          only the first n images, in file-name order
   --threads <n>        ONNX Runtime threads per session (default 1, as the gateway)
   --hotlist-size <n>   random plates added to the hot list (default ${DEFAULT_HOTLIST_SIZE})
