@@ -8,7 +8,13 @@
  * and an `error` event all lead to the same place: close what is left, wait `backoff.next()`,
  * open again. The backoff resets once a frame has arrived on the new connection — a device that
  * opens and drops at once keeps backing off.
+ *
+ * A device node that exists when the port opens is also watched (`presenceCheckMs`): udev removes
+ * it when the adapter is unplugged, and a port whose node is gone is closed as a disconnect even if
+ * the binding never reports the loss (see the hang-up note in attempt()).
  */
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { BindingInterface } from '@serialport/bindings-interface';
 import { SerialPortStream } from '@serialport/stream';
 import type { Logger } from 'pino';
@@ -26,6 +32,11 @@ export interface SerialPortLinkOptions<F> {
   readonly log: Logger;
   /** Reconnect delays; default 500 ms doubling to 30 s. */
   readonly backoff?: BackoffOptions;
+  /**
+   * While open, how often to check that the device path still exists (real time, independent of
+   * `timers`); default 1000 ms, 0 turns it off. Only paths that exist on disk at open are watched.
+   */
+  readonly presenceCheckMs?: number;
 }
 
 export class SerialPortLink<F> implements SerialLink<F> {
@@ -35,6 +46,7 @@ export class SerialPortLink<F> implements SerialLink<F> {
   private readonly backoff: Backoff;
   private retry: unknown;
   private retryAt: number | undefined;
+  private presence: ReturnType<typeof setInterval> | undefined;
   private counters = { opens: 0, disconnects: 0, bytesIn: 0, framesIn: 0 };
   private lastFrameAt: number | undefined;
   private lastError: string | undefined;
@@ -118,28 +130,18 @@ export class SerialPortLink<F> implements SerialLink<F> {
     this.options.framer.reset();
     port.on('data', (chunk: Buffer) => this.data(chunk));
     port.on('close', (err: (Error & { disconnected?: boolean }) | null) => {
-      if (this.port !== port || this.state === 'stopped') return;
-      this.port = undefined;
-      this.counters.disconnects++;
-      this.failed(err ?? new Error('port closed'), 'device went away');
+      this.lost(port, err ?? new Error('port closed'), 'device went away', false);
     });
-    port.on('error', (err: Error) => {
-      if (this.port !== port || this.state === 'stopped') return;
-      this.port = undefined;
-      this.counters.disconnects++;
-      void closeQuietly(port);
-      this.failed(err, 'port error');
-    });
+    port.on('error', (err: Error) => this.lost(port, err, 'port error'));
     // serialport's read loop retries a 0-byte read at once, and a hung-up tty (an unplugged USB
     // adapter, a pty whose other end closed) reads 0 bytes for ever: the stream would spin and
-    // never report the loss. The native binding's poller sees the hang-up; listen to it too.
+    // never report the loss. The native binding's poller sees the hang-up; listen to it too, and
+    // watch the device node, which udev removes on an unplug.
     hangupOf(port)?.once('disconnect', (err) => {
-      if (err?.canceled || this.port !== port || this.state === 'stopped') return;
-      this.port = undefined;
-      this.counters.disconnects++;
-      void closeQuietly(port);
-      this.failed(err ?? new Error('the device hung up'), 'device went away');
+      if (err?.canceled) return;
+      this.lost(port, err ?? new Error('the device hung up'), 'device went away');
     });
+    this.watchPresence(port);
     this.lastError = undefined;
     this.log.info({ path: this.options.path, baudRate: this.options.baudRate, opens: this.counters.opens }, 'serial port open');
     this.setState('open');
@@ -168,6 +170,41 @@ export class SerialPortLink<F> implements SerialLink<F> {
     }
   }
 
+  /** `port` is gone (once per port): count it, close what is left, and wait to reopen. */
+  private lost(port: SerialPortStream, err: Error, what: string, close = true): void {
+    if (this.port !== port || this.state === 'stopped') return;
+    this.port = undefined;
+    this.stopPresence();
+    this.counters.disconnects++;
+    if (close) void closeQuietly(port);
+    this.failed(err, what);
+  }
+
+  private watchPresence(port: SerialPortStream): void {
+    const every = this.options.presenceCheckMs ?? 1000;
+    this.stopPresence();
+    // A path with no node on disk (the binding-mock's, say) has nothing to watch.
+    if (every <= 0 || !existsSync(this.options.path)) return;
+    let checking = false;
+    this.presence = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      stat(this.options.path).then(
+        () => (checking = false),
+        (err: NodeJS.ErrnoException) => {
+          checking = false;
+          if (err.code === 'ENOENT') this.lost(port, new Error(`${this.options.path} is gone (device unplugged)`), 'device went away');
+        },
+      );
+    }, every);
+    this.presence.unref();
+  }
+
+  private stopPresence(): void {
+    if (this.presence !== undefined) clearInterval(this.presence);
+    this.presence = undefined;
+  }
+
   private failed(err: Error, what: string): void {
     if (this.state === 'stopped') return;
     const delay = this.backoff.next();
@@ -179,6 +216,7 @@ export class SerialPortLink<F> implements SerialLink<F> {
   }
 
   private async closePort(): Promise<void> {
+    this.stopPresence();
     const port = this.port;
     this.port = undefined;
     if (port) await closeQuietly(port);

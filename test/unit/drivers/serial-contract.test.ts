@@ -3,9 +3,12 @@
  * and a real pseudo-terminal through serialport's native binding (python3 pty). Reconnect timers
  * are manual, so backoff is asserted exactly; I/O waits use vi.waitFor on observable state.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SerialPortLink } from '../../../drivers/serial/serialport-link.ts';
-import { LineFramer, SerialNotOpenError, type LinkState } from '../../../drivers/serial/index.ts';
+import { LineFramer, PluggableMockBinding, SerialNotOpenError, type LinkState } from '../../../drivers/serial/index.ts';
 import { captureLog } from './log.ts';
 import { ManualTimers } from './manual-timers.ts';
 import { mockDevice, ptyDevice, type DeviceEnd } from './serial-devices.ts';
@@ -117,3 +120,51 @@ for (const [name, make] of ends) {
     });
   });
 }
+
+describe('SerialLink device-node watch', () => {
+  it('a port whose device node disappears is closed as a disconnect even when the binding reports nothing', async () => {
+    // The binding-mock port stays "plugged" (it never fails a read): only the node on disk goes,
+    // as when udev removes /dev/ttyUSB0 while a hung-up tty keeps reading 0 bytes.
+    const dir = mkdtempSync(join(tmpdir(), 'alpr-serial-node-'));
+    const path = join(dir, 'ttyUSB0');
+    writeFileSync(path, '');
+    const binding = new PluggableMockBinding();
+    binding.plug(path);
+    const timers = new ManualTimers();
+    const link = new SerialPortLink({
+      name: 'radar', path, baudRate: 9600, binding, framer: new LineFramer(), timers, log: captureLog().log,
+      backoff: { initialMs: 100, maxMs: 400, jitter: 0 }, presenceCheckMs: 20,
+    });
+    try {
+      await link.open();
+      expect(link.status().state).toBe('open');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(link.status().state).toBe('open'); // the node is there: nothing happens
+      rmSync(path);
+      await vi.waitFor(() => expect(link.status().state).toBe('waiting'), { timeout: 2_000, interval: 10 });
+      expect(link.status()).toMatchObject({ disconnects: 1, lastError: expect.stringContaining('is gone') });
+      expect(timers.delays).toEqual([100]);
+    } finally {
+      await link.close();
+      binding.unplug(path);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a path with no node on disk (the mock twin) is not watched', async () => {
+    const binding = new PluggableMockBinding();
+    const path = `/dev/mock-serial-node-${process.pid}`;
+    binding.plug(path);
+    const link = new SerialPortLink({
+      name: 'gps', path, baudRate: 9600, binding, framer: new LineFramer(), timers: new ManualTimers(), log: captureLog().log, presenceCheckMs: 10,
+    });
+    try {
+      await link.open();
+      await new Promise((r) => setTimeout(r, 80));
+      expect(link.status()).toMatchObject({ state: 'open', disconnects: 0 });
+    } finally {
+      await link.close();
+      binding.unplug(path);
+    }
+  });
+});
