@@ -16,6 +16,10 @@
  * Dispatch runs in `receivers` processes of its own (default 2) sharing the hits through the
  * MQTT 5 shared subscription, as it scales out in production; the device and dispatch do not
  * share one process's time. Both use installFastBase64 (fast-base64.ts).
+ * CPU per hit in the throughput phase (user + system, all threads; less sensitive than hits/s
+ * to what else the machine runs): `dispatchCpuMsPerHit` all receivers together,
+ * `deviceCpuMsPerHit` this process (the pole's delivery stack, plus the bench's bookkeeping).
+ * `BENCH_PROF=dir` writes a CPU profile of each dispatch child there (node --cpu-prof).
  * Goals (issue #7): p99 ≤ 300 ms, ≥ 200 hits/s.
  */
 import { fork } from 'node:child_process';
@@ -31,8 +35,8 @@ import { startReceiver } from '../dispatch/receiver.ts';
 import { configSchema } from '../gateway/config/schema.ts';
 import { startDemoBroker } from '../gateway/demo-broker.ts';
 import { createDemoPki } from '../gateway/demo-pki.ts';
-import { buildHitDraft, stampHit, type HitDraft } from '../gateway/delivery/hit-message.ts';
-import { ACK_TYP, sealHit, signJson } from '../gateway/delivery/envelope.ts';
+import { buildHitDraft, stampHit, stampHitJson, type HitDraft } from '../gateway/delivery/hit-message.ts';
+import { ACK_TYP, sealHitBytes, signJson } from '../gateway/delivery/envelope.ts';
 import { loadDispatchRecipient } from '../gateway/delivery/identity.ts';
 import { createDelivery, identityPaths } from '../gateway/delivery/index.ts';
 import { installFastBase64 } from '../gateway/delivery/fast-base64.ts';
@@ -90,18 +94,32 @@ export const run: Bench = async ({ print, args }) => {
   // Receivers share the load through the MQTT 5 shared subscription, as dispatch scales out.
   const spawnDispatch = async (i: number, mode: '--dispatch-child' | '--light-acker'): Promise<ReturnType<typeof fork>> => {
     const child = fork(new URL(import.meta.url).pathname, [mode], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [])],
       env: { ...process.env, BENCH_DISPATCH: JSON.stringify({ url: broker.url, tls, dataDir: join(dir, `dispatch-${i}`) }) },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     await new Promise<void>((resolve, reject) => {
-      child.on('message', (m: { ready?: boolean; hitId?: string; latencyMs?: number }) => {
+      child.on('message', (m: { ready?: boolean; hitId?: string; latencyMs?: number; cpuMs?: number }) => {
         if (m.ready) resolve();
+        else if (m.cpuMs !== undefined) cpuReplies.get(child)?.(m.cpuMs);
         else if (m.hitId !== undefined && !arrived.has(m.hitId)) arrived.set(m.hitId, m.latencyMs as number);
       });
       child.once('exit', (code) => reject(new Error(`dispatch child exited (${code})`)));
     });
     return child;
+  };
+  const cpuReplies = new Map<ReturnType<typeof fork>, (ms: number) => void>();
+  /** CPU time the dispatch children have used so far, all together (ms). */
+  const dispatchCpuMs = async (): Promise<number> => {
+    const each = await Promise.all(dispatchers.map((child) => new Promise<number>((resolve) => {
+      cpuReplies.set(child, resolve);
+      child.send({ cpu: true });
+    })));
+    return each.reduce((a, b) => a + b, 0);
+  };
+  const ownCpuMs = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
   };
   let dispatchers = await Promise.all(Array.from({ length: receivers }, (_, i) => spawnDispatch(i, '--dispatch-child')));
   const stopDispatchers = async (): Promise<void> => {
@@ -160,10 +178,13 @@ export const run: Bench = async ({ print, args }) => {
     // Throughput: everything queued at once (an outage's backlog, or a flood of hits).
     print(`throughput: ${hits} hits, 100 KB overview + 8 KB crop each …`);
     const drafts = Array.from({ length: hits }, (_, i) => draft(newId(Date.now()), `T${String(i).padStart(6, '0')}`, overview, crop, Date.now()));
+    const [c0, own0] = [await dispatchCpuMs(), ownCpuMs()];
     const t0 = performance.now();
     await handOver(drafts);
     await waitFor(drafts.map((d) => d.hitId), 'throughput phase');
     const hitsPerSec = hits / ((performance.now() - t0) / 1000);
+    const deviceCpuMsPerHit = (ownCpuMs() - own0) / hits;
+    const dispatchCpuMsPerHit = ((await dispatchCpuMs()) - c0) / hits;
 
     // The device's side alone: dispatch replaced by an acker that only decrypts and signs the
     // ack (no chain or CRL check, no storage), so the figure is what the pole can push.
@@ -205,8 +226,10 @@ export const run: Bench = async ({ print, args }) => {
     // The device's own share: stamping, signing and encrypting one 110 KB hit, on this core.
     const sealN = 200;
     const recipient = await loadDispatchRecipient(identityPaths(config).dispatchCertFile);
+    // As the pole sends: the draft's JSON as the outbox keeps it, stamped as text, sealed to bytes.
+    const draftJson = drafts.slice(0, 16).map((d) => JSON.stringify(d));
     const s0 = performance.now();
-    for (let i = 0; i < sealN; i++) await sealHit(stampHit(drafts[i % drafts.length] as HitDraft, Date.now(), 1), delivery.identity(), recipient);
+    for (let i = 0; i < sealN; i++) sealHitBytes(stampHitJson(draftJson[i % draftJson.length] as string, Date.now(), 1), delivery.identity(), recipient);
     const sealPerSec = sealN / ((performance.now() - s0) / 1000);
 
     const result = {
@@ -218,6 +241,8 @@ export const run: Bench = async ({ print, args }) => {
       cryptoOverheadRatio: Math.round((plainHitsPerSec / hitsPerSec) * 100) / 100,
       sealPerSec: Math.round(sealPerSec),
       deviceHitsPerSec: Math.round(deviceHitsPerSec * 10) / 10,
+      dispatchCpuMsPerHit: Math.round(dispatchCpuMsPerHit * 100) / 100,
+      deviceCpuMsPerHit: Math.round(deviceCpuMsPerHit * 100) / 100,
       hits,
       latencyHits,
       rate,
@@ -229,7 +254,7 @@ export const run: Bench = async ({ print, args }) => {
       goalP99: percentile(lat, 99) <= 300,
       goalThroughput: hitsPerSec >= 200,
     };
-    print(`latency p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms (goal ≤ 300); ${result.hitsPerSec} hits/s (goal ≥ 200); plain publish ${result.plainHitsPerSec}/s; ratio ${result.cryptoOverheadRatio}; sign+encrypt alone ${result.sealPerSec}/s; device side to a minimal acker ${result.deviceHitsPerSec}/s`);
+    print(`latency p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms (goal ≤ 300); ${result.hitsPerSec} hits/s (goal ≥ 200); plain publish ${result.plainHitsPerSec}/s; ratio ${result.cryptoOverheadRatio}; sign+encrypt alone ${result.sealPerSec}/s; device side to a minimal acker ${result.deviceHitsPerSec}/s; CPU per hit: dispatch ${result.dispatchCpuMsPerHit} ms, device ${result.deviceCpuMsPerHit} ms`);
     return result;
   } finally {
     await delivery.service.stop();
@@ -249,6 +274,11 @@ async function dispatchChild(): Promise<void> {
     signingKeyPem: o.tls.key, signingChainPem: o.tls.cert, dataDir: o.dataDir, log: pino({ level: 'silent' }), keep: 100,
   });
   receiver.on('hit', (h) => process.send?.({ hitId: h.hitId, latencyMs: Date.now() - h.hit.capturedAt }));
+  process.on('message', (m: { cpu?: boolean }) => {
+    if (!m.cpu) return;
+    const u = process.cpuUsage();
+    process.send?.({ cpuMs: (u.user + u.system) / 1000 });
+  });
   process.once('SIGTERM', () => {
     receiver.stop().then(() => process.exit(0), () => process.exit(1));
   });

@@ -4,10 +4,11 @@
  * device chain in x5c) over the hit JSON. Every failure is an {@link EnvelopeError} whose
  * `reason` is one of the counted rejection reasons.
  */
-import { X509Certificate, type KeyObject } from 'node:crypto';
-import { compactDecrypt, compactVerify, decodeProtectedHeader } from 'jose';
-import { ChainError, commonName, verifyChain, type ChainFailure } from '../provisioning/chain.ts';
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { ChainError, commonName, type ChainFailure } from '../provisioning/chain.ts';
 import type { VerifiedCrl } from '../provisioning/crl.ts';
+import { ChainMemo } from './chain-memo.ts';
+import { decryptJwe, parseJwe, parseJws, verifyEs256, type CompactJwe, type CompactJws } from '../gateway/delivery/jose-compact.ts';
 
 export const HIT_JWE_ALG = 'ECDH-ES+A256KW';
 export const HIT_JWE_ENC = 'A256GCM';
@@ -48,6 +49,8 @@ export interface OpenOptions {
   /** How far publishedAt may lie behind / ahead of `now`. */
   readonly maxAgeMs: number;
   readonly maxSkewMs: number;
+  /** Chains checked before (the receiver keeps one); without it every chain is checked afresh. */
+  readonly chains?: ChainMemo;
 }
 
 export interface OpenedHit {
@@ -61,55 +64,56 @@ const text = new TextDecoder();
 
 /** Decrypts, verifies the signature with the x5c leaf, then the chain at the message's publish time. */
 export async function openHitEnvelope(payload: Uint8Array, opts: OpenOptions): Promise<OpenedHit> {
-  const jwe = text.decode(payload).trim();
-  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*){4}$/.test(jwe)) throw new EnvelopeError('malformed', 'payload is not a JWE compact string');
-  let header: ReturnType<typeof decodeProtectedHeader>;
+  const chains = opts.chains ?? new ChainMemo(opts.anchors, 8);
+  const jweText = text.decode(payload).trim();
+  // Every part must be canonical base64url (jose-compact.ts), the header a JSON object.
+  let jwe: CompactJwe;
   try {
-    header = decodeProtectedHeader(jwe);
-  } catch {
-    throw new EnvelopeError('malformed', 'JWE protected header unreadable');
+    jwe = parseJwe(jweText);
+  } catch (err) {
+    throw new EnvelopeError('malformed', `payload is not a JWE compact string: ${(err as Error).message}`);
   }
-  if (header.alg !== HIT_JWE_ALG || header.enc !== HIT_JWE_ENC) throw new EnvelopeError('not-for-us', `JWE alg/enc ${String(header.alg)}/${String(header.enc)}, expected ${HIT_JWE_ALG}/${HIT_JWE_ENC}`);
-  if (opts.kid !== undefined && header.kid !== opts.kid) throw new EnvelopeError('not-for-us', `JWE kid ${String(header.kid)} is not this receiver's key`);
-  if (header.cty !== HIT_TYP) throw new EnvelopeError('malformed', `JWE cty ${String(header.cty)}, expected ${HIT_TYP}`);
+  const { header } = jwe;
+  if (header['alg'] !== HIT_JWE_ALG || header['enc'] !== HIT_JWE_ENC) throw new EnvelopeError('not-for-us', `JWE alg/enc ${String(header['alg'])}/${String(header['enc'])}, expected ${HIT_JWE_ALG}/${HIT_JWE_ENC}`);
+  if (opts.kid !== undefined && header['kid'] !== opts.kid) throw new EnvelopeError('not-for-us', `JWE kid ${String(header['kid'])} is not this receiver's key`);
+  if (header['cty'] !== HIT_TYP) throw new EnvelopeError('malformed', `JWE cty ${String(header['cty'])}, expected ${HIT_TYP}`);
 
-  let jws: string;
+  let plaintext: Buffer;
   try {
-    const { plaintext } = await compactDecrypt(jwe, opts.decryptionKey, { keyManagementAlgorithms: [HIT_JWE_ALG], contentEncryptionAlgorithms: [HIT_JWE_ENC] });
-    jws = text.decode(plaintext);
+    plaintext = decryptJwe(jwe, opts.decryptionKey);
   } catch (err) {
     // GCM tag, key unwrap or an altered header: whichever part changed, it is not what was sent.
     throw new EnvelopeError('tampered', `JWE does not decrypt: ${(err as Error).message}`);
   }
 
-  let jwsHeader: ReturnType<typeof decodeProtectedHeader>;
+  let jws: CompactJws;
   try {
-    jwsHeader = decodeProtectedHeader(jws);
+    jws = parseJws(plaintext);
   } catch {
     throw new EnvelopeError('malformed', 'inner JWS header unreadable');
   }
-  if (jwsHeader.alg !== 'ES256') throw new EnvelopeError('malformed', `JWS alg ${String(jwsHeader.alg)}, expected ES256`);
-  if (jwsHeader.typ !== HIT_TYP) throw new EnvelopeError('malformed', `JWS typ ${String(jwsHeader.typ)}, expected ${HIT_TYP}`);
-  const x5c = jwsHeader.x5c;
+  if (jws.header['alg'] !== 'ES256') throw new EnvelopeError('malformed', `JWS alg ${String(jws.header['alg'])}, expected ES256`);
+  if (jws.header['typ'] !== HIT_TYP) throw new EnvelopeError('malformed', `JWS typ ${String(jws.header['typ'])}, expected ${HIT_TYP}`);
+  const x5c = jws.header['x5c'];
   if (!Array.isArray(x5c) || x5c.length === 0) throw new EnvelopeError('malformed', 'JWS header has no x5c chain');
 
   // The leaf's key first: a signature that does not verify makes the rest moot. The chain is
   // checked after, at the signed publish time.
-  let leafForKey: X509Certificate;
+  let leafKey: KeyObject;
   try {
-    leafForKey = parseLeaf(x5c);
+    leafKey = chains.leaf(x5c).key;
   } catch (err) {
     throw toEnvelopeError(err);
   }
-  let body: Uint8Array;
+  let body: Buffer;
   try {
-    ({ payload: body } = await compactVerify(jws, leafForKey.publicKey, { algorithms: ['ES256'] }));
+    body = verifyEs256(jws, leafKey);
   } catch (err) {
     throw new EnvelopeError('bad-signature', `JWS signature does not verify with the x5c leaf key: ${(err as Error).message}`);
   }
   let message: unknown;
   try {
-    message = JSON.parse(text.decode(body));
+    message = JSON.parse(body.toString('utf8'));
   } catch {
     throw new EnvelopeError('malformed', 'signed payload is not JSON');
   }
@@ -121,22 +125,11 @@ export async function openHitEnvelope(payload: Uint8Array, opts: OpenOptions): P
 
   let leaf: X509Certificate;
   try {
-    leaf = verifyChain(x5c, opts.anchors, publishedAt, opts.crls);
+    leaf = chains.verify(x5c as string[], publishedAt, opts.crls);
   } catch (err) {
     throw toEnvelopeError(err);
   }
   return { message: message as Record<string, unknown>, leaf, signerCn: commonName(leaf) };
-}
-
-/** Parses x5c[0] only (for its key); the chain's validation follows the signature check. */
-function parseLeaf(x5c: readonly unknown[]): X509Certificate {
-  const b64 = x5c[0];
-  if (typeof b64 !== 'string' || !/^[A-Za-z0-9+/]+=*$/.test(b64)) throw new ChainError('malformed', 'x5c[0] is not a base64 string');
-  try {
-    return new X509Certificate(Buffer.from(b64, 'base64'));
-  } catch (err) {
-    throw new ChainError('malformed', `x5c[0] is not a certificate (${(err as Error).message})`);
-  }
 }
 
 function toEnvelopeError(err: unknown): EnvelopeError {

@@ -7,8 +7,9 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { HitMessageError, parseHitMessage, type HitMessage } from '../gateway/delivery/hit-message.ts';
-import { commonName, verifyChain } from '../provisioning/chain.ts';
+import { commonName } from '../provisioning/chain.ts';
 import { checkCrlsInForce, CrlError, loadCrls, type VerifiedCrl } from '../provisioning/crl.ts';
+import { ChainMemo } from './chain-memo.ts';
 import { EnvelopeError, openHitEnvelope, type RejectReason } from './envelope.ts';
 import { CMD_RESULT_TYP } from './signer.ts';
 
@@ -41,8 +42,12 @@ export interface VerifierOptions {
 
 export class Verifier {
   private crlCache: { pem: string; crls: VerifiedCrl[] } | undefined;
+  /** Device chains already checked (chain-memo.ts): one pole's chain is the same on every hit. */
+  private readonly chains: ChainMemo;
 
-  constructor(private readonly opts: VerifierOptions) {}
+  constructor(private readonly opts: VerifierOptions) {
+    this.chains = new ChainMemo(opts.anchors);
+  }
 
   get anchors(): readonly X509Certificate[] {
     return this.opts.anchors;
@@ -76,6 +81,7 @@ export class Verifier {
         now,
         maxAgeMs: this.opts.maxAgeMs,
         maxSkewMs: this.opts.maxSkewMs,
+        chains: this.chains,
       });
     } catch (err) {
       return err instanceof EnvelopeError ? no(err.reason, err.message) : no('malformed', (err as Error).message);
@@ -104,7 +110,7 @@ export class Verifier {
       throw new Error('not a signed message (no readable JWS header)');
     }
     if (header.typ !== typ || header.alg !== 'ES256' || !Array.isArray(header.x5c)) throw new Error(`typ ${String(header.typ)}, expected ${typ} (ES256) with x5c`);
-    const leaf = verifyChain(header.x5c, this.opts.anchors, now, this.crls(now));
+    const leaf = this.chains.verify(header.x5c as string[], now, this.crls(now));
     if (commonName(leaf) !== device) throw new Error(`signed by ${String(commonName(leaf))}, not ${device}`);
     const { payload: body } = await compactVerify(jws, leaf.publicKey, { algorithms: ['ES256'] });
     const parsed: unknown = JSON.parse(new TextDecoder().decode(body));

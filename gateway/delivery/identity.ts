@@ -6,7 +6,7 @@
  */
 import { X509Certificate, createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { importPKCS8, importSPKI, type CryptoKey } from 'jose';
+import { importPKCS8, type CryptoKey } from 'jose';
 
 export class IdentityError extends Error {
   override readonly name = 'IdentityError';
@@ -101,8 +101,6 @@ export async function loadIdentity(paths: IdentityPaths): Promise<DeviceIdentity
 /** The dispatch center's encryption certificate: the JWE recipient. */
 export interface DispatchRecipient {
   readonly key: KeyObject;
-  /** The same key imported once for jose. */
-  readonly cryptoKey?: CryptoKey;
   /** SHA-256 thumbprint of the certificate (base64url): the JWE `kid`. */
   readonly kid: string;
   readonly notAfter: number;
@@ -114,6 +112,5 @@ export async function loadDispatchRecipient(certFile: string): Promise<DispatchR
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new IdentityError(`dispatch encryption certificate ${certFile}: expected an EC P-256 key (ECDH-ES)`);
   }
-  const cryptoKey = await importSPKI(key.export({ type: 'spki', format: 'pem' }).toString(), 'ECDH-ES+A256KW');
-  return { key, cryptoKey, kid: certThumbprint(cert as X509Certificate), notAfter: Date.parse((cert as X509Certificate).validTo) };
+  return { key, kid: certThumbprint(cert as X509Certificate), notAfter: Date.parse((cert as X509Certificate).validTo) };
 }

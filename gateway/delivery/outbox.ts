@@ -42,6 +42,9 @@ export interface OutboxEntryMeta {
 }
 
 export interface OutboxEntry<T = unknown> extends OutboxEntryMeta {
+  /** The body as queued: the JSON text add() sealed (a hit's is stamped and signed as it is, not parsed and written again). */
+  readonly json: string;
+  /** `json` parsed, at each access. */
   readonly body: T;
 }
 
@@ -192,18 +195,26 @@ export class Outbox {
     });
   }
 
-  /** The entry's body, decrypted; undefined when it has left the outbox. */
+  /** The entry's body, decrypted (parsed when `body` is read); undefined when it has left the outbox. */
   async read<T = unknown>(id: string): Promise<OutboxEntry<T> | undefined> {
     const meta = this.entries.get(id);
     if (!meta) return undefined;
-    const json = this.fresh.get(id);
+    let json = this.fresh.get(id); // as the disk would give it back
     if (json !== undefined) {
       this.fresh.delete(id);
-      return { ...meta, body: JSON.parse(json) as T }; // as the disk would give it back
+    } else {
+      const raw = await this.deps.db.get(meta.key);
+      if (raw === undefined) return undefined;
+      json = open(this.deps.key, raw, meta.key).toString('utf8');
     }
-    const raw = await this.deps.db.get(meta.key);
-    if (raw === undefined) return undefined;
-    return { ...meta, body: JSON.parse(open(this.deps.key, raw, meta.key).toString('utf8')) as T };
+    const text = json;
+    return {
+      ...meta,
+      json: text,
+      get body(): T {
+        return JSON.parse(text) as T;
+      },
+    };
   }
 
   /**

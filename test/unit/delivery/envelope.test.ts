@@ -2,7 +2,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { CompactSign, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACK_TYP, EnvelopeError, openHit, sealHit, signJson, verifySigned } from '../../../gateway/delivery/envelope.ts';
-import { buildHitDraft, hitMessageSchema, parseHitMessage, stampHit } from '../../../gateway/delivery/hit-message.ts';
+import { buildHitDraft, hitMessageSchema, parseHitMessage, stampHit, stampHitJson } from '../../../gateway/delivery/hit-message.ts';
 import { createTestPki } from '../../helpers/pki.ts';
 import { IMAGES, deliveryPki, hitDetection, type DeliveryPki } from './fixtures.ts';
 
@@ -37,6 +37,14 @@ describe('hit envelope (JWS in JWE, jose)', () => {
     const draft = buildHitDraft('test-pd', { ...d, capturedAt: d.capturedAt + 0.375, readAt: d.readAt + 0.5, matchedAt: d.readAt + 1.25 }, IMAGES);
     expect(() => parseHitMessage(JSON.parse(JSON.stringify(stampHit(draft, 1_790_000_000_100, 1))))).not.toThrow();
     expect(Number.isInteger(draft.capturedAt)).toBe(true);
+  });
+
+  it('stamps a draft\'s JSON text as stampHit stamps the draft (the outbox sends without parsing it again)', () => {
+    const draft = buildHitDraft('test-pd', hitDetection(ID), IMAGES, { lat: 37.8, lon: -122.3, source: 'configured' });
+    const json = JSON.stringify(draft);
+    expect(stampHitJson(json, 1_790_000_000_100, 3)).toBe(JSON.stringify(stampHit(JSON.parse(json) as typeof draft, 1_790_000_000_100, 3)));
+    expect(JSON.parse(stampHitJson('{}', 5, 1))).toEqual({ publishedAt: 5, attempt: 1 });
+    expect(() => stampHitJson('[1]', 5, 1)).toThrow(/not a JSON object/);
   });
 
   it('explains an edit-distance match character by character', () => {
