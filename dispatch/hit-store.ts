@@ -64,8 +64,10 @@ export class HitStore {
     return value === undefined ? undefined : parseStored(value);
   }
 
-  async put(hit: StoredHit): Promise<void> {
-    await this.db.put(`hit!${hit.hitId}`, JSON.stringify(hit), SYNC);
+  /** `json`: the record's JSON as bytes when the caller has them (to pass on to the peers, or as a peer sent it): not encoded twice. */
+  async put(hit: StoredHit, json?: Uint8Array): Promise<void> {
+    if (json) await this.db.put<string, Uint8Array>(`hit!${hit.hitId}`, json, { ...SYNC, valueEncoding: 'view' });
+    else await this.db.put(`hit!${hit.hitId}`, JSON.stringify(hit), SYNC);
   }
 
   /** Records a disposition on its hit and, in the same batch, the duty to send it. */

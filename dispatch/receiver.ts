@@ -18,7 +18,7 @@ import { HitIndex } from './dedupe.ts';
 import { HitStore, type DeviceEventRecord, type DispositionRecord, type StoredHit, type UnsentDisposition } from './hit-store.ts';
 import { hitState, nextDispositions } from './hit-view.ts';
 import { LatencyWindow } from './latency.ts';
-import { parseReplicaTopic, replicaTopics, verifyPeerDisposition, type ReplicaTopics } from './replication.ts';
+import { openRecord, parsePeerRecord, parseReplicaTopic, recordKey, replicaTopics, sealRecord, verifyPeerDisposition, type ReplicaTopics } from './replication.ts';
 import { createDispatchSigner, DISPOSITIONS, EVENT_TYP, type Disposition, type DispatchSigner } from './signer.ts';
 import { Verifier, type CommandResult, type Rejection } from './verify.ts';
 
@@ -114,6 +114,8 @@ export class ReceiverError extends Error {
 }
 
 const SEGMENT = /^[a-z0-9][a-z0-9-]*$/;
+const DEFAULT_MAX_AGE_MS = 24 * 3600_000;
+const DEFAULT_MAX_SKEW_MS = 5 * 60_000;
 /** Messages handled at once before the receiver stops reading from the broker (see start()). */
 const IN_HAND = 64;
 
@@ -130,8 +132,8 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   const kid = opts.decryptionCertPem ? certThumbprint(parsePemBundle(opts.decryptionCertPem, 'decryption certificate')[0] as X509Certificate) : undefined;
   const signer = createDispatchSigner(opts.signingKeyPem, opts.signingChainPem);
   const store = await HitStore.open(join(opts.dataDir, 'hits'));
-  const verifier = new Verifier({ agency: opts.agency, anchors, decryptionKey, kid, crl: opts.crl, maxAgeMs: opts.maxAgeMs ?? 24 * 3600_000, maxSkewMs: opts.maxSkewMs ?? 5 * 60_000 });
-  const receiver = new MqttReceiver(opts, { verifier, signer, store });
+  const verifier = new Verifier({ agency: opts.agency, anchors, decryptionKey, kid, crl: opts.crl, maxAgeMs: opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS, maxSkewMs: opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS });
+  const receiver = new MqttReceiver(opts, { verifier, signer, store, recordKey: recordKey(decryptionKey, opts.agency, opts.shareGroup ?? 'dispatch') });
   try {
     await receiver.start();
   } catch (err) {
@@ -150,6 +152,8 @@ interface Parts {
   readonly verifier: Verifier;
   readonly signer: DispatchSigner;
   readonly store: HitStore;
+  /** Seals and opens the records receivers of the group pass each other (replication.ts). */
+  readonly recordKey: Buffer;
 }
 
 class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
@@ -260,6 +264,10 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
   private async onMessage(topic: string, payload: Buffer): Promise<void> {
     try {
       const peer = this.replicas ? parseReplicaTopic(topic, this.opts.agency, this.opts.shareGroup ?? 'dispatch') : undefined;
+      if (peer?.kind === 'records') {
+        await this.onPeerRecord(peer.device, topic, payload);
+        return;
+      }
       if (peer?.kind === 'hits') {
         await this.onHit(peer.device, payload, true);
         return;
@@ -296,7 +304,7 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     }
   }
 
-  /** `fromPeer`: another receiver of the group stored and acked it; verified all the same, not acked here. */
+  /** `fromPeer`: a receiver from before sealed records (replication.ts) stored and acked it, and passed on the envelope; verified in full, not acked here. */
   private async onHit(device: string, payload: Buffer, fromPeer = false): Promise<void> {
     const verdict = await this.parts.verifier.hit(device, payload, this.now());
     if (!verdict.ok) {
@@ -318,7 +326,12 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
       signer: { cn: device, serial: leaf.serialNumber },
       dispositions: [],
     };
-    const admission = await this.index.admit(message.hitId, () => this.parts.store.put(stored));
+    // Encoded once (when new): stored, and sealed to pass on to the peers.
+    let json = Buffer.alloc(0);
+    const admission = await this.index.admit(message.hitId, () => {
+      json = Buffer.from(JSON.stringify(stored), 'utf8');
+      return this.parts.store.put(stored, json);
+    });
     if (admission === 'duplicate' && fromPeer) return; // both receivers took a copy: each shows it once
     if (admission === 'duplicate') {
       // The device re-sends until it hears an ack; a lost ack means a second copy. Ack again,
@@ -349,8 +362,41 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     const replicas = this.replicas;
     this.send((async () => {
       await this.ack(device, message.hitId, receivedAt);
-      if (replicas) await this.passOn(replicas.hits(device), payload, message.hitId);
+      if (replicas) await this.passOn(replicas.records(device), sealRecord(this.parts.recordKey, replicas.records(device), json), message.hitId);
     })(), 'ack');
+  }
+
+  /**
+   * A hit another receiver of the group verified, stored and acked, passed on as its sealed
+   * record (replication.ts): stored and shown here, not acked, the envelope not checked again.
+   */
+  private async onPeerRecord(device: string, topic: string, payload: Buffer): Promise<void> {
+    const refuse = (reason: Rejection['reason'], detail: string): void => this.reject({ reason, device, detail: `${detail} (record passed on by a peer receiver)` });
+    let json: Buffer;
+    let stored: StoredHit;
+    try {
+      json = openRecord(this.parts.recordKey, topic, payload);
+    } catch (err) {
+      refuse('tampered', (err as Error).message);
+      return;
+    }
+    try {
+      stored = parsePeerRecord(JSON.parse(json.toString('utf8')), device, this.opts.agency);
+    } catch (err) {
+      refuse('invalid-hit', (err as Error).message);
+      return;
+    }
+    // As old as a device's envelope may be (dedupe forgets nothing younger): a record kept and replayed later is stale.
+    const now = this.now();
+    if (stored.receivedAt < now - (this.opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS) || stored.receivedAt > now + (this.opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)) {
+      refuse('stale', `stored by the peer at ${new Date(stored.receivedAt).toISOString()}`);
+      return;
+    }
+    const admission = await this.index.admit(stored.hitId, () => this.parts.store.put(stored, json));
+    if (admission === 'duplicate') return; // both receivers took a copy: each shows it once
+    this.remember(stored);
+    this.emit('hit', stored);
+    this.log.info({ device, hitId: stored.hitId }, 'hit received from a peer receiver');
   }
 
   private async ack(device: string, hitId: string, receivedAt: number, d?: DispositionRecord): Promise<void> {

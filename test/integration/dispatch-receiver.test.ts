@@ -2,10 +2,11 @@
  * The dispatch receiver against a real mosquitto with mutual TLS and certificates openssl made:
  * sealed hits are decrypted, verified and acked (signed, checked here with the device side's
  * verifier); tampered, wrongly signed, foreign, revoked, expired, malformed and replayed ones are
- * refused or ignored with their reason; two receivers share one subscription; a restarted
- * receiver still drops what it stored before.
+ * refused or ignored with their reason; two receivers share one subscription and pass each other
+ * their records, sealed (a record not sealed by the group is refused); a restarted receiver still
+ * drops what it stored before.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACK_TYP, CMD_TYP, verifySigned } from '../../gateway/delivery/envelope.ts';
 import { startReceiver, type Receiver, type ReceiverOptions, type Rejection } from '../../dispatch/receiver.ts';
+import { recordKey, sealRecord } from '../../dispatch/replication.ts';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
 import { createTestPki, type IssuedCert, type TestPki } from '../helpers/pki.ts';
 import { dispatchCerts, makeHit, seal, type DispatchCerts } from '../unit/dispatch/fixtures.ts';
@@ -326,6 +328,35 @@ describe('dispatch receiver over mosquitto with mutual TLS', () => {
     await new Promise((r) => setTimeout(r, 300)); // a second one would have come by now
     expect(commands.length).toBe(before + 1);
   }, 120_000);
+
+  it('regression: a peer takes a passed-on hit only as a record a receiver of its group sealed, for the device of its topic', async () => {
+    for (const r of [...receivers]) await stopReceiver(r);
+    const r = await receiver({ dataDir: join(dataDir, 'records') });
+    const msg = makeHit('pole-1', AGENCY, Date.now());
+    const stored = { v: 1, hitId: msg.hitId, agency: AGENCY, device: 'pole-1', hit: msg, receivedAt: Date.now() - 50, latencyMs: 850, transitMs: 50, signer: { cn: 'pole-1', serial: pole1.serial }, dispositions: [] };
+    const json = Buffer.from(JSON.stringify(stored));
+    const topic = (device: string): string => `alpr-dispatch/v1/${AGENCY}/dispatch/records/${device}`;
+    const groupKey = recordKey(createPrivateKey(certs.encryption.keyPem), AGENCY, 'dispatch');
+    // Played by the test's client, as a broker (or anyone allowed to publish there) could.
+    const refused = async (payload: Buffer, on: string, reason: Rejection['reason']): Promise<void> => {
+      const rejected = next<Rejection>(r, 'rejected', (x) => x.reason === reason && x.detail?.includes('peer') === true);
+      await device.publishAsync(on, payload, { qos: 1 });
+      await rejected;
+    };
+    await refused(sealRecord(recordKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, AGENCY, 'dispatch'), topic('pole-1'), json), topic('pole-1'), 'tampered');
+    await refused(sealRecord(groupKey, topic('pole-1'), json), topic('pole-2'), 'tampered');
+    await refused(sealRecord(groupKey, topic('pole-2'), json), topic('pole-2'), 'invalid-hit');
+    await refused(sealRecord(groupKey, topic('pole-1'), Buffer.from(JSON.stringify({ ...stored, receivedAt: Date.now() - 2 * 86_400_000 }))), topic('pole-1'), 'stale');
+    await refused(Buffer.from(await seal(msg, pole1, certs.encryption)), topic('pole-1'), 'tampered');
+    // The record as a receiver of the group seals it: stored and shown as that receiver stored it, not acked here.
+    const shown = next<{ hitId: string; receivedAt: number }>(r, 'hit', (h) => h.hitId === msg.hitId);
+    await device.publishAsync(topic('pole-1'), sealRecord(groupKey, topic('pole-1'), json), { qos: 1 });
+    expect((await shown).receivedAt).toBe(stored.receivedAt);
+    expect(r.get(msg.hitId)?.hit).toEqual(msg);
+    expect(r.stats().received).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // an ack would have come by now
+    expect(acksFor(msg.hitId)).toEqual([]);
+  }, 60_000);
 
   it('takes a burst far beyond the messages it handles at once: every hit stored, shown and acked once', async () => {
     for (const r of [...receivers]) await stopReceiver(r);
