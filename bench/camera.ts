@@ -4,9 +4,13 @@
  * tracker, LevelDB store). Prints decode CPU, frames analysed per second, frames dropped,
  * vehicles read versus planted, event-loop lag p99 (and its ratio to an idle baseline measured
  * in the same run) and RSS. Keys: vehiclesPlanted, vehiclesRead, framesAnalysedPerSec,
- * framesDropped, eventLoopLagP99Ms, rssMb, decodeCpuPct, idleLagP99Ms, lagRatioVsIdle.
+ * framesDropped, eventLoopLagP99Ms, rssMb, decodeCpuPct, idleLagP99Ms, lagRatioVsIdle; and, to
+ * tell which kind of memory grew, the peaks of V8's heap (heapUsedMb), of memory outside it that
+ * V8 knows of (externalMb: Buffers, ArrayBuffers) and of ArrayBuffers alone (arrayBuffersMb), with
+ * the RSS once the recogniser had loaded, before the cameras started (rssStartMb).
  * Options: --seconds=N (default 60), --fps=N: the rate each camera hands frames to the
- * pipeline (default 8; the cameras themselves stream 15 fps and ffmpeg decodes every frame).
+ * pipeline (default 8; the cameras themselves stream 15 fps and ffmpeg decodes every frame);
+ * --width=N: frames scaled to this width (the camera config's `width`; default native 1920).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +44,8 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
+
 async function lagP99(ms: number): Promise<number> {
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
@@ -51,6 +57,8 @@ async function lagP99(ms: number): Promise<number> {
 export const run: Bench = async ({ print, args }) => {
   const seconds = Number(args.find((a) => a.startsWith('--seconds='))?.slice(10) ?? '60');
   const fps = Number(args.find((a) => a.startsWith('--fps='))?.slice(6) ?? '8');
+  const widthArg = args.find((a) => a.startsWith('--width='))?.slice(8);
+  const width = widthArg === undefined ? undefined : Number(widthArg);
   print(`generating two ${seconds} s 1920×1080 15 fps clips (cached)…`);
   const clips = await Promise.all([11, 12].map((seed) => ensureSampleClip(CACHE, {
     seed, width: 1920, height: 1080, fps: 15, vehicleCount: Math.max(1, Math.floor((seconds - 2) / 3.5)), secondsPerVehicle: 4, headwaySec: 3.5,
@@ -63,7 +71,7 @@ export const run: Bench = async ({ print, args }) => {
     print('measuring idle event-loop lag (baseline)…');
     const idleLag = await lagP99(3000);
     const matcher = new HotlistMatcher(parseHotlistCsv('plate,list_type\nZZ99999,bolo\n', 'none.csv'));
-    const sources = servers.map((s, i) => new FfmpegFrameSource({ cameraId: `cam${i + 1}`, url: s.url, fps }));
+    const sources = servers.map((s, i) => new FfmpegFrameSource({ cameraId: `cam${i + 1}`, url: s.url, fps, width }));
     const pipeline = new Pipeline({
       sources,
       cameras: sources.map((s) => ({ id: s.cameraId, privacyMasks: [], idleEvery: 4 })),
@@ -82,10 +90,16 @@ export const run: Bench = async ({ print, args }) => {
       expiryMs: 1500,
     });
     const lag = monitorEventLoopDelay({ resolution: 10 });
-    let rss = 0;
+    // Peaks of each kind of memory (rss is the figure; the others say which kind grew): V8 heap,
+    // memory outside it that V8 knows of (Buffers, ArrayBuffers), and ArrayBuffers alone.
+    const startMem = process.memoryUsage();
+    const peak = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
     const ffmpegCpu = new Map<number, number>();
+    let samples = 0;
     const sampler = setInterval(() => {
-      rss = Math.max(rss, process.memoryUsage().rss);
+      const m = process.memoryUsage();
+      for (const k of ['rss', 'heapUsed', 'external', 'arrayBuffers'] as const) peak[k] = Math.max(peak[k], m[k]);
+      if (++samples % 20 === 0) print(`  t=${samples / 2}s rss ${mb(m.rss)} MB, heap ${mb(m.heapUsed)} MB, external ${mb(m.external)} MB, arrayBuffers ${mb(m.arrayBuffers)} MB`);
       void descendants({ name: /^ffmpeg$/ }).then((ps) => {
         for (const p of ps) ffmpegCpu.set(p.pid, cpuSeconds(p.pid));
       });
@@ -113,6 +127,7 @@ export const run: Bench = async ({ print, args }) => {
     const figures = {
       seconds,
       cameraFps: fps,
+      ...(width !== undefined ? { width } : {}),
       vehiclesPlanted: planted.length,
       vehiclesRead: planted.filter((p) => read.has(p)).length,
       detections: detections.length,
@@ -122,7 +137,11 @@ export const run: Bench = async ({ print, args }) => {
       eventLoopLagP99Ms: Math.round((lag.percentile(99) / 1e6) * 10) / 10,
       idleLagP99Ms: Math.round(idleLag * 10) / 10,
       lagRatioVsIdle: Math.round((lag.percentile(99) / 1e6 / Math.max(idleLag, 0.001)) * 100) / 100,
-      rssMb: Math.round(rss / 2 ** 20),
+      rssMb: mb(peak.rss),
+      rssStartMb: mb(startMem.rss),
+      heapUsedMb: mb(peak.heapUsed),
+      externalMb: mb(peak.external),
+      arrayBuffersMb: mb(peak.arrayBuffers),
       decodeCpuPct: Math.round(([...ffmpegCpu.values()].reduce((a, b) => a + b, 0) / elapsed) * 100),
     };
     print(`  vehicles read ${figures.vehiclesRead}/${figures.vehiclesPlanted} (${figures.detections} detections)`);
@@ -139,6 +158,7 @@ export const run: Bench = async ({ print, args }) => {
     if (extra.length) print(`  detections of no planted plate: ${extra.map((d) => `${d.cameraId}:${d.plate} (${d.frames} frames, ${d.confidence.toFixed(2)})`).join(', ')}`);
     print(`  frames analysed ${figures.framesAnalysedPerSec}/s, dropped ${figures.framesDropped}, ffmpeg decode ${figures.decodeCpuPct}% of one core`);
     print(`  event-loop lag p99 ${figures.eventLoopLagP99Ms} ms (idle ${figures.idleLagP99Ms} ms, ×${figures.lagRatioVsIdle}), RSS ${figures.rssMb} MB`);
+    print(`  memory peaks: heap ${figures.heapUsedMb} MB, external ${figures.externalMb} MB, arrayBuffers ${figures.arrayBuffersMb} MB (RSS ${figures.rssStartMb} MB before the cameras started)`);
     return figures;
   } finally {
     await store.close();

@@ -11,9 +11,10 @@ export type ToWorker =
   | { readonly type: 'recognize'; readonly id: number; readonly width: number; readonly height: number; readonly data: Uint8Array }
   | { readonly type: 'close' };
 
+/** `input`: the request's pixel buffer, transferred back when it came as a whole buffer (for reuse). */
 export type FromWorker =
   | { readonly type: 'ready'; readonly modelVersion: string }
   | { readonly type: 'fatal'; readonly name: string; readonly message: string; readonly details?: ModelPackProblem }
-  | { readonly type: 'result'; readonly id: number; readonly result: RecognitionResult }
-  | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string; readonly details?: ModelPackProblem }
+  | { readonly type: 'result'; readonly id: number; readonly result: RecognitionResult; readonly input?: Uint8Array }
+  | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string; readonly details?: ModelPackProblem; readonly input?: Uint8Array }
   | { readonly type: 'closed' };

@@ -31,12 +31,17 @@ async function main(): Promise<void> {
     queue = queue.then(async () => {
       switch (msg.type) {
         case 'recognize': {
+          // The pixels go back to the caller for its next copy, if they came as a whole buffer
+          // (the recogniser keeps no reference to them once it has answered).
+          const whole = msg.data.byteOffset === 0 && msg.data.byteLength === msg.data.buffer.byteLength && !(msg.data.buffer instanceof SharedArrayBuffer);
+          const input = whole ? { input: msg.data } : {};
+          const back = whole ? [msg.data.buffer as ArrayBuffer] : [];
           try {
             const result = await recognizer.recognize({ width: msg.width, height: msg.height, data: msg.data });
             const crops = result.reads.map((r) => r.crop.buffer as ArrayBuffer);
-            post({ type: 'result', id: msg.id, result }, [...new Set(crops)]);
+            post({ type: 'result', id: msg.id, result, ...input }, [...new Set([...crops, ...back])]);
           } catch (err) {
-            post({ type: 'error', id: msg.id, ...errorFields(err) });
+            post({ type: 'error', id: msg.id, ...errorFields(err), ...input }, back);
           }
           break;
         }

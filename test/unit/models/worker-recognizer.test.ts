@@ -30,6 +30,31 @@ describe('WorkerPlateRecognizer', () => {
     expect(messagePorts()).toBeLessThanOrEqual(before);
   });
 
+  it('reuses the copy buffer the worker gives back, with no pixels of the previous frame left in it', async () => {
+    const recognizer = await WorkerPlateRecognizer.create({ threads: 1 });
+    try {
+      const image = await plateImage();
+      const blank = { ...image, data: new Uint8Array(image.data.length).fill(128) };
+      expect((await recognizer.recognize(image)).reads.map((r) => r.text)).toEqual([CONTRACT_PLATE]);
+      // Same size: carried in the buffer that held the plate a moment ago.
+      expect((await recognizer.recognize(blank)).reads).toEqual([]);
+      expect((await recognizer.recognize(image)).reads.map((r) => r.text)).toEqual([CONTRACT_PLATE]);
+    } finally {
+      await recognizer.close();
+    }
+  });
+
+  it('starts when the process runs with V8 flags (regression: they were copied into the worker\'s execArgv, which refuses them)', async () => {
+    process.execArgv.push('--max-semi-space-size=4');
+    try {
+      const recognizer = await WorkerPlateRecognizer.create({ threads: 1 });
+      expect(recognizer.threadId).toBeGreaterThan(0);
+      await recognizer.close();
+    } finally {
+      process.execArgv.splice(process.execArgv.indexOf('--max-semi-space-size=4'), 1);
+    }
+  });
+
   it('with transferInput hands the caller’s buffer over instead of copying it', async () => {
     const recognizer = await WorkerPlateRecognizer.create({ threads: 1, transferInput: true });
     try {
