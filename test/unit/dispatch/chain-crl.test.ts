@@ -8,23 +8,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChainError, NOT_BEFORE_LEEWAY_MS, verifyChain } from '../../../provisioning/chain.ts';
+import { NOT_BEFORE_LEEWAY_MS, verifyChain } from '../../../provisioning/chain.ts';
 import { checkCrlsInForce, CrlError, crlPemBlocks, isRevokedBy, loadCrls } from '../../../provisioning/crl.ts';
 import { normaliseSerial } from '../../../provisioning/x509.ts';
+import { chainReasonOf as reasonOf } from '../../helpers/chain-reason.ts';
 import { createTestPki, type IssuedCert, type TestPki } from '../../helpers/pki.ts';
 
 const run = promisify(execFile);
 const b64 = (pem: string): string => new X509Certificate(pem).raw.toString('base64');
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ChainError) return err.reason;
-    throw err;
-  }
-  return 'accepted';
-}
 
 describe('device chain and CRL checks', () => {
   let pki: TestPki;

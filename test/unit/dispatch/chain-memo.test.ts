@@ -5,21 +5,11 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainMemo } from '../../../dispatch/chain-memo.ts';
-import { ChainError } from '../../../provisioning/chain.ts';
 import { loadCrls } from '../../../provisioning/crl.ts';
+import { chainReasonOf as reasonOf } from '../../helpers/chain-reason.ts';
 import { createTestPki, type IssuedCert, type TestPki } from '../../helpers/pki.ts';
 
 const x5c = (cert: IssuedCert): string[] => [new X509Certificate(cert.certPem).raw.toString('base64')];
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ChainError) return err.reason;
-    throw err;
-  }
-  return 'accepted';
-}
 
 describe('ChainMemo', () => {
   let pki: TestPki;
