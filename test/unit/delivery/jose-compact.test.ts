@@ -8,6 +8,7 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { CompactError, concatKdf, decryptJwe, fromB64u, parseJwe, parseJws, sealCompact, verifyEs256 } from '../../../gateway/delivery/jose-compact.ts';
+import { refusalOf } from '../../helpers/refusal.ts';
 
 const p256 = (): { privateKey: KeyObject; publicKey: KeyObject } => generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const signer = p256();
@@ -31,15 +32,7 @@ async function joseSeal(payload: unknown, header: Record<string, unknown> = {}, 
   return e.encrypt(dispatch.publicKey);
 }
 
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof CompactError) return err.message;
-    throw err;
-  }
-  return 'accepted';
-}
+const refusal = (fn: () => unknown): string => refusalOf(fn, CompactError, (e) => e.message);
 
 /** Replaces the part `i` of a compact string. */
 const withPart = (compact: string, i: number, part: string): string => compact.split('.').map((p, j) => (j === i ? part : p)).join('.');

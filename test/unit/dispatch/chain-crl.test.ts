@@ -8,12 +8,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NOT_BEFORE_LEEWAY_MS, verifyChain } from '../../../provisioning/chain.ts';
+import { ChainError, NOT_BEFORE_LEEWAY_MS, verifyChain } from '../../../provisioning/chain.ts';
 import { checkCrlsInForce, CrlError, crlPemBlocks, isRevokedBy, loadCrls } from '../../../provisioning/crl.ts';
 import { normaliseSerial } from '../../../provisioning/x509.ts';
-import { chainReasonOf as reasonOf } from '../../helpers/chain-reason.ts';
+import { refusalOf } from '../../helpers/refusal.ts';
 import { createTestPki, type IssuedCert, type TestPki } from '../../helpers/pki.ts';
 
+const reasonOf = (fn: () => unknown): string => refusalOf(fn, ChainError, (e) => e.reason);
 const run = promisify(execFile);
 const b64 = (pem: string): string => new X509Certificate(pem).raw.toString('base64');
 

@@ -5,10 +5,12 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainMemo } from '../../../dispatch/chain-memo.ts';
+import { ChainError } from '../../../provisioning/chain.ts';
 import { loadCrls } from '../../../provisioning/crl.ts';
-import { chainReasonOf as reasonOf } from '../../helpers/chain-reason.ts';
+import { refusalOf } from '../../helpers/refusal.ts';
 import { createTestPki, type IssuedCert, type TestPki } from '../../helpers/pki.ts';
 
+const reasonOf = (fn: () => unknown): string => refusalOf(fn, ChainError, (e) => e.reason);
 const x5c = (cert: IssuedCert): string[] => [new X509Certificate(cert.certPem).raw.toString('base64')];
 
 describe('ChainMemo', () => {
