@@ -13,7 +13,7 @@
  * search path measured is the store's, minus the single audit append each search also makes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -22,6 +22,7 @@ import { createUuidV7 } from '../gateway/ids.ts';
 import { FixedClock } from '../gateway/store/clock.ts';
 import { systemRandom } from '../gateway/store/crypto.ts';
 import { createDb } from '../gateway/store/db.ts';
+import { DataDb } from '../gateway/store/days.ts';
 import { IndexBook } from '../gateway/store/index-book.ts';
 import { Keyring } from '../gateway/store/keyring.ts';
 import { dayOf } from '../gateway/store/layout.ts';
@@ -153,10 +154,12 @@ export const run: Bench = async ({ print, args }) => {
     // too, so the purge (and the ingest beside it) meets the layout it would on a device.
     const tc = performance.now();
     await store.close();
-    const raw = createDb(join(root, 'store', 'db'));
-    await raw.open();
-    await raw.compactRange('', '\xff');
-    await raw.close();
+    for (const location of [join(root, 'store', 'db'), ...readdirSync(join(root, 'store', 'days')).map((d) => join(root, 'store', 'days', d))]) {
+      const raw = createDb(location);
+      await raw.open();
+      await raw.compactRange('', '\xff');
+      await raw.close();
+    }
     store = await openStore();
     print(`  settled (full compaction) in ${round((performance.now() - tc) / 1000)} s`);
 
@@ -183,8 +186,9 @@ export const run: Bench = async ({ print, args }) => {
 
     // 4. Search over 30 days of reads in the sealed index.
     print(`search: loading ${days} days × ${perDay} reads into the sealed index…`);
-    const db = createDb(join(root, 'index'));
-    await db.open();
+    // The store's own layout: one database per day (days.ts), routed as the store routes them.
+    const db = new DataDb(createDb(join(root, 'index', 'db')), join(root, 'index'), () => D0, () => undefined);
+    await db.main.open();
     const keyring = new Keyring(join(root, 'index-keys.json'), randomBytes(32), systemRandom, () => D0);
     const index = new IndexBook(db, keyring, systemRandom, 1024, (e) => print(`index error ${String(e)}`));
     const newId = createUuidV7();

@@ -10,7 +10,8 @@ import type { EventSink } from '../events.ts';
 import type { RandomSource } from '../ids.ts';
 import type { Clock, ClockStatus } from './clock.ts';
 import { fromUtf8, open, seal, sha256, utf8 } from './crypto.ts';
-import { SYNC, type Db } from './db.ts';
+import { SYNC } from './db.ts';
+import type { KV } from './days.ts';
 import type { Keyring } from './keyring.ts';
 import { K, dayOf, range } from './layout.ts';
 import type { DeviceSigner } from './signer.ts';
@@ -70,7 +71,7 @@ export function auditGenesis(device: string): string {
 }
 
 export interface AuditLogDeps {
-  readonly db: Db;
+  readonly db: KV;
   readonly keyring: Keyring;
   readonly clock: Clock;
   readonly signer: DeviceSigner;

@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { fromUtf8, sha256 } from './crypto.ts';
-import type { Db } from './db.ts';
+import type { KV } from './days.ts';
 import { IntegrityError } from './errors.ts';
 import type { Keyring } from './keyring.ts';
 import { K, range } from './layout.ts';
@@ -29,7 +29,7 @@ export interface AuditVerifyReport {
 }
 
 export interface AuditVerifyDeps {
-  readonly db: Db;
+  readonly db: KV;
   readonly keyring: Keyring;
   readonly deviceId: string;
   readonly publicKey: KeyObject;
@@ -59,7 +59,7 @@ export async function* auditEntries(deps: Pick<AuditVerifyDeps, 'db' | 'keyring'
   }
 }
 
-async function signed<T>(db: Db, key: string, publicKey: KeyObject, typ: 'alpr-audit-anchor' | 'alpr-audit-checkpoint'): Promise<T | undefined> {
+async function signed<T>(db: KV, key: string, publicKey: KeyObject, typ: 'alpr-audit-anchor' | 'alpr-audit-checkpoint'): Promise<T | undefined> {
   const raw = await db.get(key);
   return raw === undefined ? undefined : verifyStatement<T>(fromUtf8(raw), publicKey, typ, key);
 }

@@ -12,9 +12,10 @@
  * of a file — never a pointer to bytes that are not on disk. Each image is sealed with its
  * pointer's key as associated data, so bytes moved, swapped or altered fail their tag.
  */
-import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntegrityError } from './errors.ts';
+import { freeFile, realPause, type Pause } from './free-file.ts';
 
 export type BlobClass = 'image' | 'hit';
 
@@ -30,8 +31,6 @@ export interface BlobRef {
 /** Files roll over at this size (smaller files purge and copy more easily). */
 const MAX_FILE = 256 * 1024 * 1024;
 const FILE = /^(image|hit)-(\d{6})\.blob$/;
-const TRUNCATE_STEP = 16 * 1024 * 1024;
-const TRUNCATE_PAUSE_MS = 5;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 interface Tail {
@@ -46,8 +45,8 @@ export class BlobStore {
 
   constructor(
     private readonly dir: string,
-    /** Injected so tests need not wait (see shrinkAway). */
-    private readonly pause: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    /** Injected so tests need not wait (see free-file.ts). */
+    private readonly pause: Pause = realPause,
   ) {}
 
   private path(cls: BlobClass, day: string, f: number): string {
@@ -116,36 +115,11 @@ export class BlobStore {
     let bytes = 0;
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (FILE.exec(name)?.[1] !== cls) continue;
-      bytes += await this.shrinkAway(join(dir, name));
+      bytes += await freeFile(join(dir, name), this.pause);
       files++;
     }
     if ((await readdir(dir).catch(() => ['?'])).length === 0) await rm(dir, { recursive: true, force: true });
     return { files, bytes };
-  }
-
-  /**
-   * Frees a file a slice at a time, then unlinks it. Freeing a quarter-gigabyte at once is one
-   * large filesystem journal commit, and every fdatasync of the writer beside it waits for it
-   * (measured: 100–200 ms stalls); slices with a pause between let the writer's syncs through.
-   */
-  private async shrinkAway(path: string): Promise<number> {
-    let size = 0;
-    try {
-      size = (await stat(path)).size;
-      const fh = await open(path, 'r+');
-      try {
-        for (let left = size - TRUNCATE_STEP; left > 0; left -= TRUNCATE_STEP) {
-          await fh.truncate(left);
-          await this.pause(TRUNCATE_PAUSE_MS);
-        }
-      } finally {
-        await fh.close();
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    await rm(path, { force: true });
-    return size;
   }
 
   /** Every (class, day) with a file. */

@@ -5,7 +5,8 @@
  */
 import type { Clock } from './clock.ts';
 import { fromUtf8, utf8 } from './crypto.ts';
-import { SYNC, type BatchOp, type Db } from './db.ts';
+import { SYNC, type BatchOp } from './db.ts';
+import type { KV } from './days.ts';
 import { genesis, type Head, type HeadStatement, type Link } from './chain.ts';
 import { K, range } from './layout.ts';
 import type { DeviceSigner } from './signer.ts';
@@ -19,7 +20,7 @@ export class ChainBook {
   private readonly loading = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly db: Db,
+    private readonly db: KV,
     private readonly signer: DeviceSigner,
     private readonly clock: Clock,
   ) {}

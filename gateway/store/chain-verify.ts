@@ -28,7 +28,7 @@ export async function verifyChain(core: StoreCore, records: Records, day: string
   let purged = 0;
   const report = (problem?: ChainReport['problem']): ChainReport => ({ day, camera, ok: !problem, links: hashes.length, purged, ...(problem ? { problem } : {}) });
 
-  for await (const [key, value] of core.db.iterator(range(K.linkPrefix(day, camera)))) {
+  for await (const [key, value] of core.data.iterator(range(K.linkPrefix(day, camera)))) {
     const seq = Number(key.slice(key.lastIndexOf('!') + 1));
     if (seq !== head.seq + 1) return report({ seq: head.seq + 1, reason: `link missing (the chain continues at ${seq})` });
     const link = JSON.parse(fromUtf8(value)) as Link;
@@ -47,7 +47,7 @@ export async function verifyChain(core: StoreCore, records: Records, day: string
 
   for (const [id, { seq, link }] of latest) {
     const cls = link.c === 'h' ? 'hit' : 'read';
-    if (!(await core.db.has(K.record(cls, day, id)))) {
+    if (!(await core.data.has(K.record(cls, day, id)))) {
       if (core.keyring.find(K.keyName(cls, day))) return report({ seq, id, reason: 'record deleted outside retention' });
       purged++;
       continue;

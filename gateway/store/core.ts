@@ -6,6 +6,7 @@ import type { BlobStore } from './blobs.ts';
 import type { ChainBook } from './chain-book.ts';
 import type { Clock } from './clock.ts';
 import type { Db } from './db.ts';
+import type { DataDb } from './days.ts';
 import type { IndexBook } from './index-book.ts';
 import type { Keyring } from './keyring.ts';
 import type { DeviceSigner } from './signer.ts';
@@ -22,7 +23,10 @@ export const DEFAULT_RETENTION: RetentionDays = { readsDays: 30, hitsDays: 30, i
 
 export interface StoreCore {
   readonly dataDir: string;
+  /** The device database: metadata, audit, holds, receipts, checkpoints (and delivery's outbox). */
   readonly db: Db;
+  /** Every key, routed: a storage day's records, index and chains to that day's database (days.ts). */
+  readonly data: DataDb;
   /** Image bytes (blobs.ts); the database holds pointers. */
   readonly blobs: BlobStore;
   readonly master: Buffer;

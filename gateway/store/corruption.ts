@@ -1,5 +1,5 @@
 /**
- * Opening the database without ever boot-looping. If LevelDB reports corruption on open, or the
+ * Opening a database (the device's, or one storage day's) without ever boot-looping. If LevelDB reports corruption on open, or the
  * database fails our own checks (no format record, a master key that does not open it), the
  * directory is moved aside to `{dataDir}/quarantine/db-{time}` — kept for forensics, never
  * deleted — and a copy of it is repaired (LevelDB's RepairDB salvages every readable table) and
@@ -57,16 +57,18 @@ export async function openWithRecovery(
   dataDir: string,
   check: (db: Db) => Promise<void>,
   now: () => number,
+  /** The database under `dataDir` (a day's is `days/{day}`), and its name in quarantine. */
+  where: { readonly path: string; readonly name: string } = { path: 'db', name: 'db' },
 ): Promise<{ db: Db; report?: RecoveryReport }> {
-  const location = join(dataDir, 'db');
+  const location = join(dataDir, where.path);
   const first = await tryOpen(location, check);
   if ('db' in first) return { db: first.db };
 
   const quarantine = join(dataDir, 'quarantine');
   await mkdir(quarantine, { recursive: true, mode: 0o700 });
   const stamp = new Date(now()).toISOString().replace(/[:.]/g, '-');
-  let quarantinedTo = join(quarantine, `db-${stamp}`);
-  for (let i = 1; (await readdir(quarantine)).includes(quarantinedTo.slice(quarantine.length + 1)); i++) quarantinedTo = join(quarantine, `db-${stamp}-${i}`);
+  let quarantinedTo = join(quarantine, `${where.name}-${stamp}`);
+  for (let i = 1; (await readdir(quarantine)).includes(quarantinedTo.slice(quarantine.length + 1)); i++) quarantinedTo = join(quarantine, `${where.name}-${stamp}-${i}`);
   await rename(location, quarantinedTo);
 
   await cp(quarantinedTo, location, { recursive: true });

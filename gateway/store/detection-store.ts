@@ -243,7 +243,7 @@ export class DetectionStore {
       await core.audit.checkpoint().catch((err: unknown) => core.onError(err, 'audit checkpoint at close'));
       await maintenance.saveClock().catch((err: unknown) => core.onError(err, 'saving the clock at close'));
       await core.blobs.close();
-      await core.db.close();
+      await core.data.close();
     })();
     return this.closed;
   }

@@ -110,7 +110,7 @@ export class Holds {
         const head = signed.find((h) => h.camera === camera);
         if (!head) continue;
         const links: Link[] = [];
-        for await (const v of core.db.values({ gte: K.link(day, camera, 0), lte: K.link(day, camera, head.seq) })) links.push(JSON.parse(fromUtf8(v)) as Link);
+        for await (const v of core.data.values({ gte: K.link(day, camera, 0), lte: K.link(day, camera, head.seq) })) links.push(JSON.parse(fromUtf8(v)) as Link);
         links.forEach((l, i) => latest.set(l.id, i));
         const k = K.holdChain(id, day, camera);
         ops.push({ type: 'put', key: k, value: sealText(holdKey.key, JSON.stringify({ links, head: head.jws }), k, core.random) });

@@ -5,7 +5,8 @@
  */
 import type { RandomSource } from '../ids.ts';
 import { open, seal } from './crypto.ts';
-import type { BatchOp, Db } from './db.ts';
+import type { BatchOp } from './db.ts';
+import type { KV } from './days.ts';
 import { IntegrityError } from './errors.ts';
 import type { Keyring } from './keyring.ts';
 import { K, range } from './layout.ts';
@@ -19,7 +20,7 @@ export class IndexBook {
   private readonly merging = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly db: Db,
+    private readonly db: KV,
     private readonly keyring: Keyring,
     private readonly random: RandomSource,
     private readonly segmentSize: number,

@@ -118,6 +118,21 @@ export const CLASS_SUBLEVELS: Readonly<Record<PurgeClass, readonly string[]>> = 
   audit: ['aud', 'rcp'],
 };
 
+/**
+ * Sublevels whose keys carry a storage day right after the sublevel: they live in that day's own
+ * database (days.ts), so a day past retention is dropped whole. Audit entries and receipts keep
+ * their day in the key too but stay in the device database: they outlive the day's data.
+ */
+const DAY_KEY = /^(?:det|hit|img|him|lnk|hed|idx!read|idx!hit)!(\d{4}-\d{2}-\d{2})!/;
+
+/** The storage day whose database holds `key`, or undefined for the device database. */
+export function dayOfKey(key: string): string | undefined {
+  return DAY_KEY.exec(key)?.[1];
+}
+
+/** Prefixes of every day-partitioned sublevel (for moving a v1 store's keys into day databases). */
+export const DAY_SUBLEVEL_PREFIXES: readonly string[] = ['det!', 'hit!', 'img!', 'him!', 'lnk!', 'hed!', 'idx!read!', 'idx!hit!'];
+
 /** `{gt, lt}` bounds spanning every key that starts with `prefix`. */
 export function range(prefix: string): { gt: string; lt: string } {
   return { gt: prefix, lt: `${prefix}\xff` };

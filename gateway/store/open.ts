@@ -4,8 +4,9 @@
  * (resumed from its saved reckoning) and every part, wired together. After a repair, indexes are
  * rebuilt from the records and the recovery is raised as an event and written to the audit log.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { EventSink } from '../events.ts';
 import { createUuidV7, type RandomSource } from '../ids.ts';
 import { AuditLog } from './audit-log.ts';
@@ -16,6 +17,7 @@ import { DEFAULT_RETENTION, type RetentionDays, type StoreCore } from './core.ts
 import { UnusableDatabaseError, openWithRecovery, type RecoveryReport } from './corruption.ts';
 import { fromUtf8, openText, sealText, systemRandom, utf8 } from './crypto.ts';
 import { SYNC, type Db } from './db.ts';
+import { DataDb, moveDayKeys } from './days.ts';
 import { DetectionStore } from './detection-store.ts';
 import { DiskPressure, type DiskProbe } from './disk-pressure.ts';
 import { IntegrityError, InvalidInputError, KeyMaterialError } from './errors.ts';
@@ -93,8 +95,8 @@ async function rebuildIndexes(core: StoreCore, records: Records): Promise<number
     const byClass: Record<'read' | 'hit', IndexEntry[]> = { read: [], hit: [] };
     for await (const r of records.day(day)) byClass[r.ref.class].push({ id: r.ref.id, plate: r.detection.plate, camera: r.detection.cameraId });
     for (const cls of ['read', 'hit'] as const) {
-      const stale = await core.db.keys(range(K.indexPrefix(cls, day))).all();
-      if (stale.length) await core.db.batch(stale.map((key) => ({ type: 'del' as const, key })));
+      const stale = await core.data.keys(range(K.indexPrefix(cls, day))).all();
+      if (stale.length) await core.data.batch(stale.map((key) => ({ type: 'del' as const, key })));
       await core.index.bulkLoad(cls, day, byClass[cls]);
       n += byClass[cls].length;
     }
@@ -108,8 +110,16 @@ export async function openDetectionStore(options: StoreOptions): Promise<Detecti
   const keys = await loadOrCreateKeys(join(options.dataDir, 'keys'), random);
   const bootNow = options.clock ? () => options.clock!.now() : () => Date.now();
   const { db, report } = await openWithRecovery(options.dataDir, checker(keys.master, options.deviceId, random, bootNow), bootNow);
+  // The day databases belonged to the database just replaced: they go to quarantine beside it.
+  if (report?.outcome === 'replaced') await quarantineDays(options.dataDir, report.quarantinedTo);
+  // Day databases damaged at boot are reported once the store is built; later ones at once.
+  const dayReports: RecoveryReport[] = [];
+  let onDayRecovered = (_day: string, r: RecoveryReport): void => void dayReports.push(r);
+  const data = new DataDb(db, options.dataDir, bootNow, (day, r) => onDayRecovered(day, r));
 
   try {
+    await data.openAll();
+    const moved = await moveDayKeys(data);
     const format = JSON.parse(fromUtf8((await db.get(K.meta('format'))) ?? utf8('{}'))) as { device?: string };
     const deviceId = format.device ?? options.deviceId ?? 'unknown';
     const saved = await db.get(K.meta('clock'));
@@ -122,14 +132,14 @@ export async function openDetectionStore(options: StoreOptions): Promise<Detecti
     const keyring = new Keyring(join(options.dataDir, 'keys', DATA_KEYS_FILE), keys.master, random, () => clock.now());
     // A database started afresh cannot use the old database's keys: they go to quarantine with it.
     const keyFileProblem = await loadKeyring(keyring, options.dataDir, bootNow, report?.outcome === 'replaced');
-    const chains = new ChainBook(db, signer, clock);
-    const index = new IndexBook(db, keyring, random, options.indexSegmentSize ?? 1024, (err) => onError(err, 'plate index'));
+    const chains = new ChainBook(data, signer, clock);
+    const index = new IndexBook(data, keyring, random, options.indexSegmentSize ?? 1024, (err) => onError(err, 'plate index'));
     const blobs = new BlobStore(join(options.dataDir, 'blobs'));
-    const writer = new Writer(db, chains, index, blobs);
+    const writer = new Writer(data, chains, index, blobs);
     const audit = new AuditLog({ db, keyring, clock, signer, events, random });
     await audit.open();
     const core: StoreCore = {
-      dataDir: options.dataDir, db, blobs, master: keys.master, keyring, signer, clock, chains, index, writer, audit, events, random,
+      dataDir: options.dataDir, db, data, blobs, master: keys.master, keyring, signer, clock, chains, index, writer, audit, events, random,
       newId: createUuidV7(random),
       retention: { ...DEFAULT_RETENTION, ...options.retention },
       minFreePercent: options.minFreePercent ?? 10,
@@ -143,17 +153,26 @@ export async function openDetectionStore(options: StoreOptions): Promise<Detecti
     const maintenance = new Maintenance(core, disk, lock, { ...DEFAULT_INTERVALS, ...options.intervals });
     const swept = await holds.sweep();
     if (keys.created.length) events.emit({ type: 'store.keys-created', at: clock.now(), files: keys.created, deviceKeyId: signer.kid });
+    if (moved) events.emit({ type: 'store.layout-migrated', at: clock.now(), keysMoved: moved, to: 'day databases' });
     if (report) await recovered(core, records, report);
+    for (const r of dayReports) await recovered(core, records, r);
+    onDayRecovered = (_day, r) => void recovered(core, records, r).catch((err: unknown) => onError(err, 'day database recovery'));
     if (keyFileProblem) await recovered(core, records, keyFileProblem);
     if (swept) onError(new Error(`${swept} copies of a hold whose placing never finished were removed`), 'hold sweep');
     return new DetectionStore({ core, records, holds, disk, maintenance, lock });
   } catch (err) {
-    await db.close().catch(() => undefined); // the open failed; the original error is what matters
+    await data.close().catch(() => undefined); // the open failed; the original error is what matters
     throw err;
   }
 }
 
 export const DATA_KEYS_FILE = 'data-keys.json';
+
+async function quarantineDays(dataDir: string, dbQuarantinedTo: string): Promise<void> {
+  const days = join(dataDir, 'days');
+  if (!existsSync(days)) return;
+  await rename(days, join(dirname(dbQuarantinedTo), basename(dbQuarantinedTo).replace(/^db-/, 'days-')));
+}
 
 /**
  * Loads the data-key file. One that cannot be read is moved to quarantine and the store goes on

@@ -93,7 +93,7 @@ export class Records {
     if (hit?.cls === cls) return hit.day;
     const today = dayOf(this.core.clock.now());
     for (const day of [today, addDays(today, -1)]) {
-      if (await this.core.db.has(K.record(cls, day, id))) return day;
+      if (await this.core.data.has(K.record(cls, day, id))) return day;
     }
     return undefined;
   }
@@ -112,7 +112,7 @@ export class Records {
       return [d, addDays(d, 1), addDays(d, -1)];
     })();
     for (const d of days) {
-      for (const cls of ['read', 'hit'] as const) if (await this.core.db.has(K.record(cls, d, id))) return { day: d, cls };
+      for (const cls of ['read', 'hit'] as const) if (await this.core.data.has(K.record(cls, d, id))) return { day: d, cls };
     }
     return undefined;
   }
@@ -120,14 +120,14 @@ export class Records {
   /** One record, opened and parsed; an IntegrityError if its value or key fails. */
   async read(cls: RecordClass, day: string, id: string): Promise<StoredDetection> {
     const key = K.record(cls, day, id);
-    const raw = await this.core.db.get(key);
+    const raw = await this.core.data.get(key);
     if (raw === undefined) throw new IntegrityError(key, 'record missing');
     return this.openRecord(cls, day, key, raw);
   }
 
   async image(cls: RecordClass, day: string, id: string, kind: ImageKind): Promise<Uint8Array | undefined> {
     const key = K.image(cls, day, id, kind);
-    const raw = await this.core.db.get(key);
+    const raw = await this.core.data.get(key);
     if (raw === undefined) return undefined;
     const blobCls = cls === 'hit' ? 'hit' : 'image';
     const dataKey = this.core.keyring.find(K.keyName(blobCls, day));
@@ -141,7 +141,7 @@ export class Records {
     const all: StoredDetection[] = [];
     for (const cls of ['read', 'hit'] as const) {
       const prefix = cls === 'hit' ? `hit!${day}!` : `det!${day}!`;
-      for await (const [key, raw] of this.core.db.iterator(range(prefix))) {
+      for await (const [key, raw] of this.core.data.iterator(range(prefix))) {
         const rec = await this.openRecord(cls, day, key, raw).catch((err: unknown) => {
           if (!(err instanceof IntegrityError)) throw err;
           this.core.onError(err, 'reading a day');

@@ -41,6 +41,8 @@ export interface DeletionReceipt {
 }
 
 const DATA_CLASSES: readonly PurgeClass[] = ['read', 'hit', 'image', 'chain', 'audit'];
+/** The classes kept in a storage day's own database (days.ts). */
+const DAY_CLASSES: readonly PurgeClass[] = ['read', 'hit', 'image', 'chain'];
 
 export function retentionDays(cls: PurgeClass, r: RetentionDays): number {
   switch (cls) {
@@ -60,7 +62,7 @@ export function duePartitions(today: string, r: RetentionDays, present: readonly
     .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : DATA_CLASSES.indexOf(a.cls) - DATA_CLASSES.indexOf(b.cls)));
 }
 
-/** Distinct days under `{sublevel}!`, found by skipping from one day to the next. */
+/** Distinct days under `{sublevel}!` in the device database, found by skipping from one day to the next. */
 async function daysUnder(core: StoreCore, sublevel: string): Promise<string[]> {
   const prefix = `${sublevel}!`;
   const out: string[] = [];
@@ -81,8 +83,14 @@ export async function presentPartitions(core: StoreCore): Promise<Partition[]> {
     const [cls, day] = name.split('!');
     if (cls && day && cls !== 'hold') seen.set(name, { cls: cls as DataClass, day });
   }
-  for (const cls of DATA_CLASSES) {
-    for (const sub of CLASS_SUBLEVELS[cls]) for (const day of await daysUnder(core, sub)) seen.set(`${cls}!${day}`, { cls, day });
+  for (const sub of CLASS_SUBLEVELS.audit) for (const day of await daysUnder(core, sub)) seen.set(`audit!${day}`, { cls: 'audit', day });
+  // Every other class of a day lives in that day's database.
+  for (const day of core.data.days()) {
+    for (const cls of DAY_CLASSES) {
+      for (const prefix of classPrefixes(cls, day)) {
+        if ((await core.data.keys({ ...range(prefix), limit: 1 }).all()).length) seen.set(`${cls}!${day}`, { cls, day });
+      }
+    }
   }
   for (const { cls, day } of await core.blobs.partitions()) seen.set(`${cls}!${day}`, { cls, day });
   return [...seen.values()];
@@ -132,10 +140,10 @@ export async function deletePrefix(core: StoreCore, prefix: string): Promise<num
   let n = 0;
   let keys: string[] = [];
   const flush = async (): Promise<void> => {
-    if (keys.length) await core.db.batch(keys.map((key) => ({ type: 'del' as const, key })));
+    if (keys.length) await core.data.batch(keys.map((key) => ({ type: 'del' as const, key })));
     keys = [];
   };
-  for await (const key of core.db.keys(range(prefix))) {
+  for await (const key of core.data.keys(range(prefix))) {
     keys.push(key);
     n++;
     if (keys.length >= DELETE_STEP) {
@@ -148,6 +156,15 @@ export async function deletePrefix(core: StoreCore, prefix: string): Promise<num
   return n;
 }
 
+/** Counts the keys under `prefix` (a day about to be dropped whole), yielding as deletePrefix does. */
+async function countPrefix(core: StoreCore, prefix: string): Promise<number> {
+  let n = 0;
+  for await (const _ of core.data.keys(range(prefix))) {
+    if (++n % 4096 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return n;
+}
+
 /**
  * Compacts the ranges just deleted, so the bytes leave the live files and the space is free —
  * each range in one call (see DELETE_STEP), started when the writer is idle.
@@ -156,7 +173,7 @@ export async function compactPrefixes(core: StoreCore, prefixes: readonly string
   for (const prefix of prefixes) {
     const r = range(prefix);
     await yieldToWriters(core);
-    await core.db.compactRange(r.gt, r.lt);
+    await core.data.compactRange(r.gt, r.lt);
   }
 }
 
@@ -175,6 +192,10 @@ export async function signReceipt(core: StoreCore, receipt: DeletionReceipt): Pr
  */
 export async function purgePartitions(core: StoreCore, partitions: readonly Partition[], reason: PurgeReason): Promise<DeletionReceipt[]> {
   const done: { p: Partition; keyId: string | null; shreddedAt: number; counts: Record<string, number>; heads?: { camera: string; seq: number; hash: string }[] }[] = [];
+  // A day's chain goes last of its classes (its period is the longest): once it is due, the whole
+  // day database goes, so its keys are counted for the receipts, not deleted one by one.
+  const dropping = new Set(partitions.filter((p) => p.cls === 'chain').map((p) => p.day));
+  const compact: string[] = [];
   for (const p of partitions) {
     const heads = p.cls === 'audit' ? undefined : (await core.chains.signDay(p.day)).map(({ camera, seq, hash }) => ({ camera, seq, hash }));
     if (p.cls === 'audit') await anchorAudit(core, p.day);
@@ -182,13 +203,18 @@ export async function purgePartitions(core: StoreCore, partitions: readonly Part
     const keyId = p.cls === 'chain' ? null : ((await core.keyring.shred(`${p.cls}!${p.day}`)) ?? null);
     const counts: Record<string, number> = {};
     // Named by sublevel (`det`, `idx!read`, …): the day is the receipt's own field.
-    for (const prefix of classPrefixes(p.cls, p.day)) counts[prefix.slice(0, -1).replace(`!${p.day}`, '')] = await deletePrefix(core, prefix);
+    const whole = dropping.has(p.day) && p.cls !== 'audit';
+    for (const prefix of classPrefixes(p.cls, p.day)) {
+      counts[prefix.slice(0, -1).replace(`!${p.day}`, '')] = whole ? await countPrefix(core, prefix) : await deletePrefix(core, prefix);
+      if (!whole) compact.push(prefix);
+    }
     if (p.cls === 'image' || p.cls === 'hit') counts.blobFiles = (await core.blobs.drop(p.cls, p.day)).files;
     if (p.cls === 'chain') core.chains.forgetDay(p.day);
     if (p.cls === 'read' || p.cls === 'hit') core.index.forgetDay(p.day);
     done.push({ p, keyId, shreddedAt, counts, ...(heads ? { heads } : {}) });
   }
-  await compactPrefixes(core, partitions.flatMap((p) => classPrefixes(p.cls, p.day)));
+  for (const day of dropping) await core.data.dropDay(day);
+  await compactPrefixes(core, compact);
   const out: DeletionReceipt[] = [];
   for (const { p, keyId, shreddedAt, counts, heads } of done) {
     const receipt: DeletionReceipt = {

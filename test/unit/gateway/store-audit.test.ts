@@ -3,7 +3,7 @@ import { createUuidV7 } from '../../../gateway/ids.ts';
 import { openEntry, type AuditEntry } from '../../../gateway/store/audit-log.ts';
 import { readAuditEntries } from '../../../gateway/store/audit-verify.ts';
 import { seal, sha256, utf8 } from '../../../gateway/store/crypto.ts';
-import type { Db } from '../../../gateway/store/db.ts';
+import type { DataDb as Db } from '../../../gateway/store/days.ts';
 import { AccessDeniedError } from '../../../gateway/store/errors.ts';
 import type { Keyring } from '../../../gateway/store/keyring.ts';
 import { range } from '../../../gateway/store/layout.ts';

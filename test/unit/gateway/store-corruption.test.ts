@@ -81,8 +81,8 @@ describe('corruption on open: quarantine, rebuild, report — never a boot loop'
     expect(await store.get(INVESTIGATOR, first[0] as string)).toBeUndefined();
     await store.put(detection(next(T0 + 5000), T0 + 5000, '3NEW001'), { plate: jpeg('n') });
     await store.close();
-    // The old database and the data keys that opened it, both kept for forensics.
-    expect(quarantined(dir).map((f) => f.replace(/-\d{4}-.*$/, '')).sort()).toEqual(['data-keys.json', 'db']);
+    // The old database (its day databases too) and the data keys that opened it, all kept for forensics.
+    expect(quarantined(dir).map((f) => f.replace(/-\d{4}-.*$/, '')).sort()).toEqual(['data-keys.json', 'days', 'db']);
     expect(events.ofType('store.corruption')[1]).toMatchObject({ outcome: 'replaced', reason: expect.stringMatching(/data-key file/) });
   });
 

@@ -77,10 +77,11 @@ describe('encryption at rest', () => {
     await store.close();
 
     const key = K.record('read', dayOf(T0), d.id);
-    const value = Buffer.from(await rawValue(join(dir, 'db'), key));
+    // The record lives in its storage day's database (days.ts).
+    const value = Buffer.from(await rawValue(join(dir, 'days', dayOf(T0)), key));
     // Flip one byte of the ciphertext where it lies in the database's files.
     const window = value.subarray(40, 72);
-    const [file, ...more] = grep(join(dir, 'db'), window);
+    const [file, ...more] = grep(dir, window);
     expect(file).toBeDefined();
     expect(more).toEqual([]);
     const bytes = readFileSync(file as string);
@@ -129,7 +130,7 @@ describe('encryption at rest', () => {
     await store.put(a, { plate: jpeg('a') });
     await store.put(b, { plate: jpeg('b') });
     await store.close();
-    const db = new Level<string, Uint8Array>(join(dir, 'db'), { valueEncoding: 'view' });
+    const db = new Level<string, Uint8Array>(join(dir, 'days', dayOf(T0)), { valueEncoding: 'view' });
     const va = (await db.get(K.record('read', dayOf(T0), a.id))) as Uint8Array;
     await db.put(K.record('read', dayOf(T0), b.id), va);
     await db.close();

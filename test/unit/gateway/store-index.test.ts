@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../drivers/camera/prng.ts';
 import { createUuidV7 } from '../../../gateway/ids.ts';
-import { range } from '../../../gateway/store/layout.ts';
+import { dayOf, range } from '../../../gateway/store/layout.ts';
 import { compilePlatePattern, encodeSegment, scanSegment, type IndexEntry } from '../../../gateway/store/plate-index.ts';
 import { INVESTIGATOR, T0, detection, jpeg, match, openTestStore, removeTempDirs } from './store-fixtures.ts';
 import { Level } from 'level';
@@ -60,7 +60,7 @@ describe('search over the store', () => {
       ids.push(d.id);
     }
     await store.close();
-    const db = new Level<string, Uint8Array>(join(dir, 'db'));
+    const db = new Level<string, Uint8Array>(join(dir, 'days', dayOf(T0)));
     const keys = await db.keys(range('idx!read!')).all();
     await db.close();
     expect(keys.filter((k) => k.includes('!s!')).length).toBeGreaterThanOrEqual(3);

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createUuidV7 } from '../../../gateway/ids.ts';
 import { TrustedClock } from '../../../gateway/store/clock.ts';
 import { FakeTime } from '../../helpers/fake-time.ts';
@@ -34,7 +36,7 @@ describe('retention planning', () => {
 
 describe('retention on a fake clock', () => {
   it('day 30 kept, day 31 gone; held records survive; the signed receipt matches what was written', async () => {
-    const { store, clock, events } = await openTestStore({ retention: R30 });
+    const { store, clock, events, dir } = await openTestStore({ retention: R30 });
     const day = dayOf(T0);
     const written: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -48,9 +50,12 @@ describe('retention on a fake clock', () => {
     expect(await store.purge()).toEqual([]);
     expect(await ids(store, day)).toEqual(written);
 
+    expect(existsSync(join(dir, 'days', day))).toBe(true);
     clock.t = T0 + 31 * DAY_MS;
     const receipts = await store.purge();
     expect(await ids(store, day)).toEqual([]);
+    // Every class of the day was due: its database went whole (the counts come from before).
+    expect(existsSync(join(dir, 'days', day))).toBe(false);
     const byClass = Object.fromEntries(receipts.map((r) => [r.class, r]));
     expect(byClass.read).toMatchObject({ day, reason: 'retention', counts: { det: 4, 'idx!read': 4 }, total: 8 });
     expect(byClass.hit).toMatchObject({ day, counts: { hit: 1, him: 2, 'idx!hit': 1 } });
@@ -73,7 +78,7 @@ describe('retention on a fake clock', () => {
   });
 
   it('keeps hits longer than reads when configured, and images no longer than their period', async () => {
-    const { store, clock } = await openTestStore({ retention: { readsDays: 30, hitsDays: 60, imagesDays: 10, auditDays: 365 } });
+    const { store, clock, dir } = await openTestStore({ retention: { readsDays: 30, hitsDays: 60, imagesDays: 10, auditDays: 365 } });
     const read = detection(next(T0), T0, '1ABC111');
     const hit = detection(next(T0 + 1), T0 + 1, '2ABC222', { match: match('2ABC222') });
     await store.put(read, { plate: jpeg('r') });
@@ -87,9 +92,12 @@ describe('retention on a fake clock', () => {
     await store.purge();
     expect(await store.get(INVESTIGATOR, read.id)).toBeUndefined();
     expect(await store.get(INVESTIGATOR, hit.id)).toBeDefined();
+    // The day's hits and chain are still due later: its database stays, the reads deleted from it.
+    expect(existsSync(join(dir, 'days', dayOf(T0)))).toBe(true);
     clock.t = T0 + 61 * DAY_MS;
     await store.purge();
     expect(await store.get(INVESTIGATOR, hit.id)).toBeUndefined();
+    expect(existsSync(join(dir, 'days', dayOf(T0)))).toBe(false);
     await store.close();
   });
 

@@ -1,0 +1,254 @@
+/**
+ * The store's data in two kinds of LevelDB database: the device database (`db/`: metadata, the
+ * audit log, holds, receipts, checkpoints, delivery's outbox) and one database per storage day
+ * (`days/{day}/`: that day's records, image pointers, plate index, chain links and heads).
+ *
+ * Why a database per day: a day past retention is then dropped whole — its keys are already
+ * shredded, its files are freed a slice at a time and unlinked — instead of deleting half a
+ * million keys one batch at a time and compacting the range, which ran beside the cameras' synced
+ * writes and took a core from them for seconds (docs/store.md has the figures).
+ *
+ * `DataDb` routes each key by its text (layout.ts `dayOfKey`): a key of a day-partitioned
+ * sublevel goes to its day's database, any other key to the device database. A range routes by
+ * its lower bound and must stay within one day. Reads of a day that has no database find nothing
+ * and create nothing; the first write of a day creates its database.
+ */
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UnusableDatabaseError, openWithRecovery, type RecoveryReport } from './corruption.ts';
+import { fromUtf8, utf8 } from './crypto.ts';
+import { SYNC, type BatchOp, type Db } from './db.ts';
+import { freeFile, realPause, type Pause } from './free-file.ts';
+import { DAY_SUBLEVEL_PREFIXES, dayOfKey, range } from './layout.ts';
+
+export interface RangeOptions {
+  readonly gt?: string;
+  readonly gte?: string;
+  readonly lt?: string;
+  readonly lte?: string;
+  readonly reverse?: boolean;
+  readonly limit?: number;
+}
+
+export interface Iter<T> extends AsyncIterable<T> {
+  all(): Promise<T[]>;
+}
+
+/** What the store's parts need of a key-value database; a plain `Db` is one too. */
+export interface KV {
+  get(key: string): Promise<Uint8Array | undefined>;
+  has(key: string): Promise<boolean>;
+  put(key: string, value: Uint8Array, options?: { sync?: boolean }): Promise<void>;
+  batch(ops: BatchOp[], options?: { sync?: boolean }): Promise<void>;
+  iterator(options: RangeOptions): Iter<[string, Uint8Array]>;
+  keys(options: RangeOptions): Iter<string>;
+  values(options: RangeOptions): Iter<Uint8Array>;
+  compactRange(start: string, end: string): Promise<void>;
+}
+
+const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/;
+/** Each day database names its day, so one moved or copied into the wrong place is refused. */
+const DAY_META = 'meta!day';
+
+function dayCheck(day: string): (db: Db) => Promise<void> {
+  return async (db) => {
+    const raw = await db.get(DAY_META);
+    if (raw === undefined) {
+      const [any] = await db.keys({ limit: 1 }).all();
+      if (any !== undefined) throw new UnusableDatabaseError(`day database ${day}: it holds data but no day record`);
+      await db.put(DAY_META, utf8(JSON.stringify({ v: 1, day })), SYNC);
+      return;
+    }
+    let doc: { v?: unknown; day?: unknown } = {};
+    try {
+      doc = JSON.parse(fromUtf8(raw)) as typeof doc;
+    } catch {
+      // unreadable: refused below
+    }
+    if (doc.v !== 1 || doc.day !== day) throw new UnusableDatabaseError(`day database ${day}: its day record does not name it (${fromUtf8(raw).slice(0, 60)})`);
+  };
+}
+
+class LazyIter<T> implements Iter<T> {
+  constructor(private readonly open: () => Promise<Iter<T> | undefined>) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    const it = await this.open();
+    if (it) yield* it;
+  }
+
+  async all(): Promise<T[]> {
+    const it = await this.open();
+    return it ? it.all() : [];
+  }
+}
+
+export class DataDb implements KV {
+  private readonly dayDbs = new Map<string, Promise<Db>>();
+
+  constructor(
+    /** The device database (owned here from now on: closed by `close()`). */
+    readonly main: Db,
+    private readonly dataDir: string,
+    private readonly now: () => number,
+    /** A day database was damaged and has been repaired or replaced (corruption.ts). */
+    private readonly onRecovered: (day: string, report: RecoveryReport) => void,
+    private readonly pause: Pause = realPause,
+  ) {}
+
+  /** Opens every day database present, so damage is found at boot; returns the days, oldest first. */
+  async openAll(): Promise<string[]> {
+    const days = (await readdir(join(this.dataDir, 'days')).catch(() => [] as string[])).filter((d) => DAY_DIR.test(d)).sort();
+    for (const day of days) await this.dayDb(day, true);
+    return days;
+  }
+
+  /** Days that have a database, oldest first. */
+  days(): string[] {
+    return [...this.dayDbs.keys()].sort();
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const day = dayOfKey(key);
+    if (day === undefined) return this.main.get(key);
+    return (await this.dayDb(day, false))?.get(key);
+  }
+
+  async has(key: string): Promise<boolean> {
+    const day = dayOfKey(key);
+    if (day === undefined) return this.main.has(key);
+    return (await (await this.dayDb(day, false))?.has(key)) ?? false;
+  }
+
+  async put(key: string, value: Uint8Array, options: { sync?: boolean } = {}): Promise<void> {
+    const day = dayOfKey(key);
+    await (day === undefined ? this.main : await this.dayDb(day, true)).put(key, value, options);
+  }
+
+  async del(key: string, options: { sync?: boolean } = {}): Promise<void> {
+    const day = dayOfKey(key);
+    await (day === undefined ? this.main : await this.dayDb(day, false))?.del(key, options);
+  }
+
+  /**
+   * Atomic within one database. Ops of several days are written one database after another:
+   * callers that need all-or-nothing (the group-commit writer) give one day's ops at a time.
+   */
+  async batch(ops: BatchOp[], options: { sync?: boolean } = {}): Promise<void> {
+    const groups = new Map<string, BatchOp[]>();
+    for (const op of ops) {
+      const day = dayOfKey(op.key) ?? '';
+      const list = groups.get(day);
+      if (list) list.push(op);
+      else groups.set(day, [op]);
+    }
+    for (const [day, list] of groups) {
+      if (day === '') {
+        await this.main.batch(list, options);
+        continue;
+      }
+      // Deletes alone never create a day; puts do.
+      const db = await this.dayDb(day, list.some((op) => op.type === 'put'));
+      await db?.batch(list, options);
+    }
+  }
+
+  iterator(options: RangeOptions): Iter<[string, Uint8Array]> {
+    return this.ranged(options, (db) => db.iterator({ ...options }));
+  }
+
+  keys(options: RangeOptions): Iter<string> {
+    return this.ranged(options, (db) => db.keys({ ...options }));
+  }
+
+  values(options: RangeOptions): Iter<Uint8Array> {
+    return this.ranged(options, (db) => db.values({ ...options }));
+  }
+
+  async compactRange(start: string, end: string): Promise<void> {
+    const day = this.rangeDay(start, end);
+    if (day === undefined) return this.main.compactRange(start, end);
+    await (await this.dayDb(day, false))?.compactRange(start, end);
+  }
+
+  /**
+   * Drops a day's database whole: closed, every file freed and unlinked, the directory removed.
+   * Its keys must have been shredded first (retention.ts). Returns the bytes freed.
+   */
+  async dropDay(day: string): Promise<number> {
+    const pending = this.dayDbs.get(day);
+    this.dayDbs.delete(day);
+    await (await pending?.catch(() => undefined))?.close();
+    const dir = join(this.dataDir, 'days', day);
+    let bytes = 0;
+    for (const name of await readdir(dir).catch(() => [] as string[])) bytes += await freeFile(join(dir, name), this.pause);
+    await rm(dir, { recursive: true, force: true });
+    return bytes;
+  }
+
+  /** Closes every day database, then the device database. */
+  async close(): Promise<void> {
+    const open = [...this.dayDbs.values()];
+    this.dayDbs.clear();
+    for (const p of open) await (await p.catch(() => undefined))?.close().catch(() => undefined);
+    await this.main.close();
+  }
+
+  private ranged<T>(options: RangeOptions, make: (db: Db) => Iter<T>): Iter<T> {
+    const day = this.rangeDay(options.gt ?? options.gte, options.lt ?? options.lte);
+    if (day === undefined) return make(this.main);
+    return new LazyIter(async () => {
+      const db = await this.dayDb(day, false);
+      return db ? make(db) : undefined;
+    });
+  }
+
+  private rangeDay(lower: string | undefined, upper: string | undefined): string | undefined {
+    const day = lower === undefined ? undefined : dayOfKey(lower);
+    const upperDay = upper === undefined ? undefined : dayOfKey(upper);
+    // A programming error, not input: every range the store asks for lies within one sublevel and day.
+    if (day !== upperDay) throw new Error(`range ${JSON.stringify(lower)}…${JSON.stringify(upper)} spans more than one storage day`);
+    return day;
+  }
+
+  private dayDb(day: string, create: true): Promise<Db>;
+  private dayDb(day: string, create: boolean): Promise<Db | undefined>;
+  private async dayDb(day: string, create: boolean): Promise<Db | undefined> {
+    const open = this.dayDbs.get(day);
+    if (open) return open;
+    if (!create) return undefined; // every day present was opened by openAll()
+    const pending = (async () => {
+      await mkdir(join(this.dataDir, 'days'), { recursive: true, mode: 0o700 });
+      const { db, report } = await openWithRecovery(this.dataDir, dayCheck(day), this.now, { path: join('days', day), name: `day-${day}` });
+      if (report) this.onRecovered(day, report);
+      return db;
+    })();
+    this.dayDbs.set(day, pending);
+    pending.catch(() => this.dayDbs.delete(day));
+    return pending;
+  }
+}
+
+/**
+ * A store written before day databases kept every day's keys in the device database. They are
+ * moved into their days' databases once, at open, a chunk at a time: each chunk is written to
+ * the day databases (synced) before it is deleted from the device database, so a power cut in
+ * between leaves a copy that the next open moves again, never a key in neither. Returns how many.
+ */
+export async function moveDayKeys(data: DataDb): Promise<number> {
+  let moved = 0;
+  for (const prefix of DAY_SUBLEVEL_PREFIXES) {
+    const r = range(prefix);
+    let here = 0;
+    for (;;) {
+      const chunk = await data.main.iterator({ ...r, limit: 1000 }).all();
+      if (!chunk.length) break;
+      await data.batch(chunk.map(([key, value]) => ({ type: 'put' as const, key, value })), SYNC);
+      await data.main.batch(chunk.map(([key]) => ({ type: 'del' as const, key })), SYNC);
+      here += chunk.length;
+    }
+    if (here) await data.main.compactRange(r.gt, r.lt);
+    moved += here;
+  }
+  return moved;
+}
