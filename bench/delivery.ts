@@ -34,7 +34,7 @@ import { startReceiver } from '../dispatch/receiver.ts';
 import { configSchema } from '../gateway/config/schema.ts';
 import { startDemoBroker } from '../gateway/demo-broker.ts';
 import { createDemoPki } from '../gateway/demo-pki.ts';
-import { buildHitDraft, stampHit, stampHitJson, type HitDraft } from '../gateway/delivery/hit-message.ts';
+import { buildHitDraft, stampHit, stampHitBytes, type HitDraft } from '../gateway/delivery/hit-message.ts';
 import { ACK_TYP, sealHitBytes, signJson } from '../gateway/delivery/envelope.ts';
 import { loadDispatchRecipient } from '../gateway/delivery/identity.ts';
 import { createDelivery, identityPaths } from '../gateway/delivery/index.ts';
@@ -226,10 +226,10 @@ export const run: Bench = async ({ print, args }) => {
     // The device's own share: stamping, signing and encrypting one 110 KB hit, on this core.
     const sealN = 200;
     const recipient = await loadDispatchRecipient(identityPaths(config).dispatchCertFile);
-    // As the pole sends: the draft's JSON as the outbox keeps it, stamped as text, sealed to bytes.
-    const draftJson = drafts.slice(0, 16).map((d) => JSON.stringify(d));
+    // As the pole sends: the draft's UTF-8 JSON as the outbox keeps it, stamped as bytes, sealed to bytes.
+    const draftJson = drafts.slice(0, 16).map((d) => Buffer.from(JSON.stringify(d), 'utf8'));
     const s0 = performance.now();
-    for (let i = 0; i < sealN; i++) sealHitBytes(stampHitJson(draftJson[i % draftJson.length] as string, Date.now(), 1), delivery.identity(), recipient);
+    for (let i = 0; i < sealN; i++) sealHitBytes(stampHitBytes(draftJson[i % draftJson.length] as Buffer, Date.now(), 1), delivery.identity(), recipient);
     const sealPerSec = sealN / ((performance.now() - s0) / 1000);
 
     const result = {
@@ -295,7 +295,7 @@ async function lightAcker(): Promise<void> {
   client.on('message', (topic, payload) => {
     void (async () => {
       // Opened as dispatch opens it (node:crypto): with jose's slower path the acker, not the pole, set the pace.
-      const plaintext = decryptJwe(parseJwe(payload.toString('latin1')), key);
+      const plaintext = decryptJwe(parseJwe(payload), key);
       const body = plaintext.toString('latin1').split('.')[1] ?? '';
       const hit = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { hitId: string; device: string; capturedAt: number };
       const ack = await signJson(ACK_TYP, { hitId: hit.hitId, device: hit.device, receivedAt: Date.now() }, signer);

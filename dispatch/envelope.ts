@@ -53,23 +53,34 @@ export interface OpenOptions {
   readonly chains?: ChainMemo;
 }
 
+/**
+ * The device's JWS as it arrived, kept as evidence (hit-record.ts): the protected header (with
+ * x5c) and signature as sent, and the payload bytes; `header.base64url(payload).signature` is
+ * the compact JWS again, byte for byte (every part was checked to be canonical base64url).
+ */
+export interface SignedHit {
+  readonly protectedB64: string;
+  readonly payload: Buffer;
+  readonly signatureB64: string;
+}
+
 export interface OpenedHit {
   /** The hit JSON, signature and chain checked; the caller validates its shape. */
   readonly message: Record<string, unknown>;
+  readonly signed: SignedHit;
   readonly leaf: X509Certificate;
   readonly signerCn: string | undefined;
 }
 
-const text = new TextDecoder();
-
 /** Decrypts, verifies the signature with the x5c leaf, then the chain at the message's publish time. */
 export async function openHitEnvelope(payload: Uint8Array, opts: OpenOptions): Promise<OpenedHit> {
   const chains = opts.chains ?? new ChainMemo(opts.anchors, 8);
-  const jweText = text.decode(payload).trim();
+  // Parsed as the bytes that came (never one 270 KB string: b64u.ts), less surrounding whitespace.
+  const jweBytes = trimAscii(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
   // Every part must be canonical base64url (jose-compact.ts), the header a JSON object.
   let jwe: CompactJwe;
   try {
-    jwe = parseJwe(jweText);
+    jwe = parseJwe(jweBytes);
   } catch (err) {
     throw new EnvelopeError('malformed', `payload is not a JWE compact string: ${(err as Error).message}`);
   }
@@ -129,7 +140,17 @@ export async function openHitEnvelope(payload: Uint8Array, opts: OpenOptions): P
   } catch (err) {
     throw toEnvelopeError(err);
   }
-  return { message: message as Record<string, unknown>, leaf, signerCn: commonName(leaf) };
+  return { message: message as Record<string, unknown>, signed: { protectedB64: jws.protectedB64, payload: body, signatureB64: jws.signatureB64 }, leaf, signerCn: commonName(leaf) };
+}
+
+/** `bytes` without the ASCII whitespace (space, tab, CR, LF) at either end. */
+function trimAscii(bytes: Buffer): Buffer {
+  const blank = (b: number | undefined): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+  let start = 0;
+  let end = bytes.length;
+  while (start < end && blank(bytes[start])) start++;
+  while (end > start && blank(bytes[end - 1])) end--;
+  return bytes.subarray(start, end);
 }
 
 function toEnvelopeError(err: unknown): EnvelopeError {

@@ -4,12 +4,15 @@
  * across restarts), and the certificate serial last seen per device (for `cert-seen`). Writes are
  * synced before the receiver acks, so an acked hit is on disk.
  *
- * Keys: `hit!{hitId}` → StoredHit JSON, `cert!{device}` → serial, `out!{hitId}!{at}` → a
- * disposition recorded but not yet taken by the broker (re-sent after a restart). Values are
- * versioned (`v`) where they are records.
+ * Keys: `hit!{hitId}` → the hit record (hit-record.ts: framed with the device's signed payload
+ * and signature, or the StoredHit JSON of receivers before; both read), `cert!{device}` →
+ * serial, `out!{hitId}!{at}` → a disposition recorded but not yet taken by the broker (re-sent
+ * after a restart), `evt!{device}!{id}` → a device event. Values are versioned (`v`) where they
+ * are records.
  */
 import { Level } from 'level';
 import type { HitMessage } from '../gateway/delivery/hit-message.ts';
+import { decodeHitRecord, jwsOf, reframe, storedOf, type DecodedRecord } from './hit-record.ts';
 import type { Disposition } from './signer.ts';
 
 export interface DispositionRecord {
@@ -33,7 +36,7 @@ export interface StoredHit {
   readonly hitId: string;
   readonly agency: string;
   readonly device: string;
-  /** The verified hit message as the device signed it. */
+  /** The verified hit message as the device signed it (as the schema reads it: unknown fields left out). */
   readonly hit: HitMessage;
   readonly receivedAt: number;
   /** receivedAt − capturedAt and receivedAt − publishedAt (device clocks; may be skewed). */
@@ -56,26 +59,50 @@ export class HitStore {
 
   /** Every stored hit, oldest hitId first (UUIDv7 sorts by time). */
   async *all(): AsyncGenerator<StoredHit> {
-    for await (const [, value] of this.db.iterator({ gt: 'hit!', lt: 'hit!\xff' })) yield parseStored(value);
+    for await (const [, value] of this.db.iterator<string, Uint8Array>({ gt: 'hit!', lt: 'hit!\xff', valueEncoding: 'view' })) yield parseStored(value);
   }
 
   async get(hitId: string): Promise<StoredHit | undefined> {
-    const value = await this.db.get(`hit!${hitId}`);
-    return value === undefined ? undefined : parseStored(value);
+    const record = await this.record(hitId);
+    return record === undefined ? undefined : storedOf(record);
   }
 
-  /** `json`: the record's JSON as bytes when the caller has them (to pass on to the peers, or as a peer sent it): not encoded twice. */
-  async put(hit: StoredHit, json?: Uint8Array): Promise<void> {
-    if (json) await this.db.put<string, Uint8Array>(`hit!${hit.hitId}`, json, { ...SYNC, valueEncoding: 'view' });
-    else await this.db.put(`hit!${hit.hitId}`, JSON.stringify(hit), SYNC);
+  /**
+   * The device's JWS of a stored hit, byte for byte as it signed it (the evidence that it came
+   * from that pole); undefined for a hit stored without it (by a receiver from before, or by hand).
+   */
+  async signedJws(hitId: string): Promise<string | undefined> {
+    const record = await this.record(hitId);
+    return record === undefined ? undefined : jwsOf(record);
+  }
+
+  /**
+   * `record`: the hit's record as bytes when the caller has them (hit-record.ts; made once, to
+   * store and to pass on to the peers, or as a peer sent it). Without, the StoredHit as JSON.
+   */
+  async put(hit: StoredHit, record?: Uint8Array): Promise<void> {
+    await this.db.put<string, Uint8Array>(`hit!${hit.hitId}`, record ?? Buffer.from(JSON.stringify(hit), 'utf8'), { ...SYNC, valueEncoding: 'view' });
+  }
+
+  /** A stored hit's dispositions changed (a peer's disposition): its record keeps the device's signed payload. */
+  async putDispositions(hit: StoredHit): Promise<void> {
+    const value = reframe(hit, await this.record(hit.hitId));
+    await this.db.put<string, Uint8Array>(`hit!${hit.hitId}`, value, { ...SYNC, valueEncoding: 'view' });
   }
 
   /** Records a disposition on its hit and, in the same batch, the duty to send it. */
   async putDisposition(hit: StoredHit, record: DispositionRecord): Promise<void> {
-    await this.db.batch([
-      { type: 'put', key: `hit!${hit.hitId}`, value: JSON.stringify(hit) },
-      { type: 'put', key: outKey(hit.hitId, record), value: JSON.stringify({ hitId: hit.hitId, device: hit.device, receivedAt: hit.receivedAt, record }) },
-    ], SYNC);
+    const value = reframe(hit, await this.record(hit.hitId));
+    const duty = JSON.stringify({ hitId: hit.hitId, device: hit.device, receivedAt: hit.receivedAt, record });
+    await this.db.batch<string, Uint8Array>([
+      { type: 'put', key: `hit!${hit.hitId}`, value },
+      { type: 'put', key: outKey(hit.hitId, record), value: Buffer.from(duty, 'utf8') },
+    ], { ...SYNC, valueEncoding: 'view' });
+  }
+
+  private async record(hitId: string): Promise<DecodedRecord | undefined> {
+    const value = await this.db.get<string, Uint8Array>(`hit!${hitId}`, { valueEncoding: 'view' });
+    return value === undefined ? undefined : decodeHitRecord(value);
   }
 
   /** Dispositions still to be sent, oldest hit first. */
@@ -123,8 +150,7 @@ export interface UnsentDisposition {
 
 const outKey = (hitId: string, record: DispositionRecord): string => `out!${hitId}!${String(record.at).padStart(15, '0')}`;
 
-function parseStored(value: string): StoredHit {
-  const hit = JSON.parse(value) as StoredHit;
-  if (hit.v !== 1) throw new Error(`hit store: record version ${String(hit.v)} is not understood`);
-  return hit;
+/** As stored: the hit message was checked when it arrived (not again here: an old record that a newer schema would refuse must not stop the receiver starting). */
+function parseStored(value: Uint8Array): StoredHit {
+  return storedOf(decodeHitRecord(value));
 }

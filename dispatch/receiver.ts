@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { parseTopic } from '../gateway/delivery/topics.ts';
 import { parsePemBundle } from '../provisioning/chain.ts';
 import { HitIndex } from './dedupe.ts';
+import { recordOfSigned } from './hit-record.ts';
 import { HitStore, type DeviceEventRecord, type DispositionRecord, type StoredHit, type UnsentDisposition } from './hit-store.ts';
 import { hitState, nextDispositions } from './hit-view.ts';
 import { LatencyWindow } from './latency.ts';
@@ -228,7 +229,7 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
       this.reject(fromPeer ? { ...verdict.rejection, detail: `${verdict.rejection.detail ?? ''} (passed on by a peer receiver)` } : verdict.rejection);
       return;
     }
-    const { message, leaf } = verdict;
+    const { message, leaf, signed } = verdict;
     const receivedAt = this.now();
     const stored: StoredHit = {
       v: 1,
@@ -242,11 +243,11 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
       signer: { cn: device, serial: leaf.serialNumber },
       dispositions: [],
     };
-    // Encoded once (when new): stored, and sealed to pass on to the peers.
-    let json = Buffer.alloc(0);
+    // Made once (when new), from the signed bytes as they came: stored, and sealed to pass on to the peers.
+    let record: Buffer = Buffer.alloc(0);
     const admission = await this.index.admit(message.hitId, () => {
-      json = Buffer.from(JSON.stringify(stored), 'utf8');
-      return this.parts.store.put(stored, json);
+      record = recordOfSigned(stored, signed);
+      return this.parts.store.put(stored, record);
     });
     if (admission === 'duplicate' && fromPeer) return; // both receivers took a copy: each shows it once
     if (admission === 'duplicate') {
@@ -278,7 +279,7 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     const replicas = this.replicas;
     this.send((async () => {
       await this.ack(device, message.hitId, receivedAt);
-      if (replicas) await this.passOn(replicas.records(device), sealRecord(this.parts.recordKey, replicas.records(device), json), message.hitId);
+      if (replicas) await this.passOn(replicas.records(device), sealRecord(this.parts.recordKey, replicas.records(device), record), message.hitId);
     })(), 'ack');
   }
 
@@ -288,16 +289,16 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
    */
   private async onPeerRecord(device: string, topic: string, payload: Buffer): Promise<void> {
     const refuse = (reason: Rejection['reason'], detail: string): void => this.reject({ reason, device, detail: `${detail} (record passed on by a peer receiver)` });
-    let json: Buffer;
+    let record: Buffer;
     let stored: StoredHit;
     try {
-      json = openRecord(this.parts.recordKey, topic, payload);
+      record = openRecord(this.parts.recordKey, topic, payload);
     } catch (err) {
       refuse('tampered', (err as Error).message);
       return;
     }
     try {
-      stored = parsePeerRecord(JSON.parse(json.toString('utf8')), device, this.opts.agency);
+      stored = parsePeerRecord(record, device, this.opts.agency);
     } catch (err) {
       refuse('invalid-hit', (err as Error).message);
       return;
@@ -308,7 +309,7 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
       refuse('stale', `stored by the peer at ${new Date(stored.receivedAt).toISOString()}`);
       return;
     }
-    const admission = await this.index.admit(stored.hitId, () => this.parts.store.put(stored, json));
+    const admission = await this.index.admit(stored.hitId, () => this.parts.store.put(stored, record));
     if (admission === 'duplicate') return; // both receivers took a copy: each shows it once
     this.remember(stored);
     this.emit('hit', stored);
@@ -415,7 +416,7 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
       }
       if (hit.dispositions.some((x) => x.at === record.at && x.disposition === record.disposition)) return;
       const updated: StoredHit = { ...hit, dispositions: [...hit.dispositions, record].sort((a, b) => a.at - b.at) };
-      await this.parts.store.put(updated);
+      await this.parts.store.putDispositions(updated);
       this.remember(updated);
       this.emit('disposition', { ...record, hitId: d.hitId, device: hit.device });
     };

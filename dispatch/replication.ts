@@ -27,8 +27,10 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, type KeyObject, type X509Certificate } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { parseHitMessage } from '../gateway/delivery/hit-message.ts';
+import { gcmAll } from '../gateway/delivery/jose-compact.ts';
 import { commonName, verifyChain } from '../provisioning/chain.ts';
 import type { VerifiedCrl } from '../provisioning/crl.ts';
+import { decodeHitRecord, storedOf } from './hit-record.ts';
 import type { StoredHit } from './hit-store.ts';
 import { ACK_TYP, DISPOSITIONS, type AckPayload, type Disposition } from './signer.ts';
 
@@ -91,13 +93,13 @@ function messageKey(groupKey: Buffer, salt: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', groupKey, salt, 'record', 32));
 }
 
-/** Seals a stored hit's JSON for the peers; the topic is the associated data (a record cannot be moved to another device's topic). */
-export function sealRecord(groupKey: Buffer, topic: string, json: Buffer): Buffer {
+/** Seals a stored hit's record (hit-record.ts) for the peers; the topic is the associated data (a record cannot be moved to another device's topic). */
+export function sealRecord(groupKey: Buffer, topic: string, record: Buffer): Buffer {
   const salt = randomBytes(16);
   const iv = randomBytes(12);
   const gcm = createCipheriv('aes-256-gcm', messageKey(groupKey, salt), iv, { authTagLength: 16 });
   gcm.setAAD(Buffer.from(topic, 'utf8'));
-  const ciphertext = Buffer.concat([gcm.update(json), gcm.final()]);
+  const ciphertext = gcmAll(gcm, record);
   return Buffer.concat([Buffer.from([RECORD_V1]), salt, iv, gcm.getAuthTag(), ciphertext]);
 }
 
@@ -111,19 +113,19 @@ export function openRecord(groupKey: Buffer, topic: string, sealed: Buffer): Buf
     const gcm = createDecipheriv('aes-256-gcm', messageKey(groupKey, salt), iv, { authTagLength: 16 });
     gcm.setAAD(Buffer.from(topic, 'utf8'));
     gcm.setAuthTag(tag);
-    return Buffer.concat([gcm.update(sealed.subarray(HEAD)), gcm.final()]);
+    return gcmAll(gcm, sealed.subarray(HEAD));
   } catch {
     throw new Error('record does not authenticate: not sealed by a receiver of this group, or altered');
   }
 }
 
 /**
- * A record a peer sealed, as JSON: what the peer stored for `device` of `agency` (the topic's),
- * the hit message valid by the schema. Throws naming what is wrong.
+ * A record a peer sealed (hit-record.ts: framed, or JSON from a receiver before): what the peer
+ * stored for `device` of `agency` (the topic's), the hit message valid by the schema. Throws
+ * naming what is wrong.
  */
-export function parsePeerRecord(value: unknown, device: string, agency: string): StoredHit {
-  const r = value as Partial<StoredHit> | null;
-  if (typeof r !== 'object' || r === null || r.v !== 1) throw new Error(`record version ${String(r?.v)} is not understood`);
+export function parsePeerRecord(bytes: Uint8Array, device: string, agency: string): StoredHit {
+  const r: Partial<StoredHit> = storedOf(decodeHitRecord(bytes));
   const hit = parseHitMessage(r.hit);
   if (r.hitId !== hit.hitId || r.device !== device || hit.device !== device || r.agency !== agency || hit.agency !== agency) {
     throw new Error(`record for ${String(r.agency)}/${String(r.device)} hit ${String(r.hitId)} on ${agency}/${device}'s topic`);

@@ -10,7 +10,7 @@ import { HitMessageError, parseHitMessage, type HitMessage } from '../gateway/de
 import { commonName } from '../provisioning/chain.ts';
 import { checkCrlsInForce, CrlError, loadCrls, type VerifiedCrl } from '../provisioning/crl.ts';
 import { ChainMemo } from './chain-memo.ts';
-import { EnvelopeError, openHitEnvelope, type RejectReason } from './envelope.ts';
+import { EnvelopeError, openHitEnvelope, type RejectReason, type SignedHit } from './envelope.ts';
 import { CMD_RESULT_TYP } from './signer.ts';
 
 export interface Rejection {
@@ -19,7 +19,7 @@ export interface Rejection {
   readonly detail?: string;
 }
 
-export type HitVerdict = { readonly ok: true; readonly message: HitMessage; readonly leaf: X509Certificate } | { readonly ok: false; readonly rejection: Rejection };
+export type HitVerdict = { readonly ok: true; readonly message: HitMessage; readonly leaf: X509Certificate; readonly signed: SignedHit } | { readonly ok: false; readonly rejection: Rejection };
 
 export interface CommandResult {
   readonly device: string;
@@ -94,7 +94,7 @@ export class Verifier {
       return no('invalid-hit', err instanceof HitMessageError ? err.message : String(err));
     }
     if (message.device !== device || message.agency !== this.opts.agency) return no('device-mismatch', `message names ${message.agency}/${message.device}, topic ${this.opts.agency}/${device}`);
-    return { ok: true, message, leaf: opened.leaf };
+    return { ok: true, message, leaf: opened.leaf, signed: opened.signed };
   }
 
   /**

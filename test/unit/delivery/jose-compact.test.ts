@@ -7,7 +7,7 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { CompactError, concatKdf, decryptJwe, fromB64u, parseJwe, parseJws, sealCompact, verifyEs256 } from '../../../gateway/delivery/jose-compact.ts';
+import { CompactError, concatKdf, decryptJwe, fromB64u, parseJwe, parseJws, sealCompact, signCompact, verifyEs256 } from '../../../gateway/delivery/jose-compact.ts';
 import { refusalOf } from '../../helpers/refusal.ts';
 
 const p256 = (): { privateKey: KeyObject; publicKey: KeyObject } => generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -57,6 +57,16 @@ describe('hit envelope JOSE with node:crypto', () => {
     expect(open(sealCompact(JSON.stringify(body), TYP, keys).toString('latin1'))).toEqual(body);
   });
 
+  it('signs the small messages (acks, commands) as jose does: jose verifies them, and so does verifyEs256', async () => {
+    const ack = { hitId: 'h-1', device: 'pole-1', receivedAt: 5, reason: 'Café' };
+    const jws = signCompact(ack, 'alpr-ack+jws', signer.privateKey, X5C);
+    expect(decodeProtectedHeader(jws)).toEqual({ alg: 'ES256', typ: 'alpr-ack+jws', x5c: X5C });
+    const { payload } = await compactVerify(jws, signer.publicKey, { algorithms: ['ES256'] });
+    expect(JSON.parse(new TextDecoder().decode(payload))).toEqual(ack);
+    expect(JSON.parse(verifyEs256(parseJws(Buffer.from(jws, 'latin1')), signer.publicKey).toString('utf8'))).toEqual(ack);
+    await expect(compactVerify(jws, p256().publicKey, { algorithms: ['ES256'] })).rejects.toThrow();
+  });
+
   it('derives the key of RFC 7518 appendix C with the Concat KDF', () => {
     const z = Buffer.from([158, 86, 217, 29, 129, 113, 53, 211, 114, 131, 66, 131, 191, 132, 38, 156, 251, 49, 110, 163, 218, 128, 106, 72, 246, 218, 167, 121, 140, 254, 144, 196]);
     expect(concatKdf(z, 128, 'A128GCM', Buffer.from('Alice'), Buffer.from('Bob')).toString('base64url')).toBe('VqqN6vgjbSBcIijNcacQGg');
@@ -84,6 +94,11 @@ describe('hit envelope JOSE with node:crypto', () => {
     y.writeUInt8(y.readUInt8(31) ^ 1, 31);
     const offCurve = withPart(jwe, 0, Buffer.from(JSON.stringify({ ...header, epk: { ...header.epk, y: y.toString('base64url') } })).toString('base64url'));
     expect(refusal(() => open(offCurve))).toMatch(/epk unusable/);
+    // Coordinates of the wrong size, or the point at infinity's encoding, are no P-256 point either.
+    const short = withPart(jwe, 0, Buffer.from(JSON.stringify({ ...header, epk: { ...header.epk, y: y.subarray(1).toString('base64url') } })).toString('base64url'));
+    expect(refusal(() => open(short))).toMatch(/epk unusable/);
+    const zero = Buffer.alloc(32).toString('base64url');
+    expect(refusal(() => open(withPart(jwe, 0, Buffer.from(JSON.stringify({ ...header, epk: { ...header.epk, x: zero, y: zero } })).toString('base64url'))))).toMatch(/epk unusable/);
     // jose refuses to make these; checked before any decryption or signature check.
     expect(refusal(() => open(withPart(jwe, 0, Buffer.from(JSON.stringify({ ...header, crit: ['exp'], exp: 1 })).toString('base64url'))))).toMatch(/critical/);
     expect(refusal(() => open(withPart(jwe, 0, Buffer.from(JSON.stringify({ ...header, zip: 'DEF' })).toString('base64url'))))).toMatch(/compressed/);
