@@ -5,14 +5,16 @@
  *   best; with no box (crops), or when no read overlaps it, the most confident read.
  * - exact: that read's text equals the truth; top-3: one of its first three candidates does.
  * - hit: some read in the image, with its candidates, hits the truth's hot-list entry under the
- *   gateway's matcher (gateway/hotlist); false hit: it hits an entry that is not one of this
+ *   gateway's matcher (gateway/hotlist), given the candidates as the gateway gives a vehicle pass
+ *   of that one read (with their share of the vote); false hit: it hits an entry that is not one of this
  *   image's plates.
  */
 import type { Box, PlateRead } from '../types.ts';
 import type { Truth } from './dataset.ts';
 import { normalisePlate } from '../../gateway/hotlist/csv.ts';
 import type { HotlistMatcher } from '../../gateway/hotlist/matcher.ts';
-import type { MatchKind } from '../../gateway/types.ts';
+import { voteText } from '../../gateway/tracking.ts';
+import type { Candidate, MatchKind } from '../../gateway/types.ts';
 
 /** What the evaluation keeps of a PlateRead (no pixels). */
 export interface ReadSummary {
@@ -20,6 +22,11 @@ export interface ReadSummary {
   readonly confidence: number;
   /** Candidate texts, best first. */
   readonly candidates: readonly string[];
+  /**
+   * What the gateway matches for a vehicle pass of this one read (tracking.ts voteText): each
+   * candidate with its share of the vote, so the hot-list policy's minCandidateScore applies.
+   */
+  readonly votes?: readonly Candidate[];
   readonly box: Box;
   readonly state?: string;
 }
@@ -50,6 +57,7 @@ export function summariseRead(read: PlateRead): ReadSummary {
     text: read.text,
     confidence: read.confidence,
     candidates: read.candidates.length ? read.candidates.map((c) => c.text) : [read.text],
+    votes: voteText([{ read, at: 0, readAt: 0 }]).candidates,
     box: read.box,
     ...(read.state !== undefined && { state: read.state }),
   };
@@ -92,7 +100,7 @@ export function scoreImage(truths: readonly Truth[], reads: readonly ReadSummary
   const hitKinds = new Map<string, MatchKind>();
   for (const read of reads) {
     // One query per read, its candidates with it, as the gateway matches a vehicle pass.
-    for (const h of hotlist.matchAll({ plate: read.text, candidates: read.candidates, at: 0 })) {
+    for (const h of hotlist.matchAll({ plate: read.text, candidates: read.votes ?? read.candidates, at: 0 })) {
       const prev = hitKinds.get(h.entry.plate);
       if (prev === undefined || KIND_ORDER[h.kind] < KIND_ORDER[prev]) hitKinds.set(h.entry.plate, h.kind);
     }

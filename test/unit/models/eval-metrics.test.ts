@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { align, classifyMisread, countConfusions, editDistance } from '../../../models/eval/confusions.ts';
 import { hotlistOf } from '../../../models/eval/runner.ts';
 import { computeMetrics, median, percentile, type ImageOutcome } from '../../../models/eval/metrics.ts';
-import { chooseRead, scoreImage, type ReadSummary } from '../../../models/eval/score.ts';
+import { chooseRead, scoreImage, summariseRead, type ReadSummary } from '../../../models/eval/score.ts';
+import type { PlateRead } from '../../../models/types.ts';
 
 const read = (text: string, over: Partial<ReadSummary> = {}): ReadSummary => ({
   text,
@@ -89,6 +90,20 @@ describe('scoring one image', () => {
     const s = scoreImage([{ plate: '7ABC123' }], [read('7A8C123', { candidates: ['7A8C123', '8ABC123'] })], hotlist);
     expect(s.truths[0]).toMatchObject({ hit: true, hitKind: 'ocr-equivalent', exact: false });
     expect(s.falseHits).toEqual(['8ABC123']);
+  });
+
+  it('matches a read as the gateway matches a one-read pass: alternatives below the policy\'s vote share do not hit', () => {
+    const plateRead = (candidates: { text: string; score: number }[]): PlateRead => ({
+      text: candidates[0]!.text, confidence: 0.84, charConfidences: [], box: { x: 0, y: 0, width: 100, height: 50 }, candidates, crop: new Uint8Array(),
+    });
+    // 555 read for 3555: its alternative 5555 is another plate on the list.
+    const weak = summariseRead(plateRead([{ text: '555', score: 0.9 }, { text: '5555', score: 0.05 }, { text: '3555', score: 0.05 }]));
+    expect(weak.votes?.map((v) => v.text)).toEqual(['555', '3555', '5555']);
+    const list = hotlistOf(['3555', '5555']);
+    expect(scoreImage([{ plate: '3555' }], [weak], list)).toMatchObject({ falseHits: [], truths: [{ hit: false }] });
+    // The same alternatives with a real share of the vote are matched (and one is a false hit).
+    const strong = summariseRead(plateRead([{ text: '555', score: 0.5 }, { text: '5555', score: 0.3 }, { text: '3555', score: 0.2 }]));
+    expect(scoreImage([{ plate: '3555' }], [strong], list)).toMatchObject({ falseHits: ['5555'], truths: [{ hit: true, hitKind: 'exact' }] });
   });
 
   it('state is compared when the truth has one, and nothing read is a no-plate image', () => {
