@@ -69,22 +69,54 @@ function dayCheck(day: string): (db: Db) => Promise<void> {
   };
 }
 
-class LazyIter<T> implements Iter<T> {
-  constructor(private readonly open: () => Promise<Iter<T> | undefined>) {}
+/** A day database in use: released when the operation (or iteration) that took it ends. */
+interface Lease {
+  readonly db: Db;
+  release(): void;
+}
+
+class LeasedIter<T> implements Iter<T> {
+  constructor(
+    private readonly lease: () => Promise<Lease | undefined>,
+    private readonly make: (db: Db) => Iter<T>,
+  ) {}
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
-    const it = await this.open();
-    if (it) yield* it;
+    const lease = await this.lease();
+    if (!lease) return;
+    try {
+      yield* this.make(lease.db);
+    } finally {
+      lease.release();
+    }
   }
 
   async all(): Promise<T[]> {
-    const it = await this.open();
-    return it ? it.all() : [];
+    const lease = await this.lease();
+    if (!lease) return [];
+    try {
+      return await this.make(lease.db).all();
+    } finally {
+      lease.release();
+    }
   }
 }
 
+interface Slot {
+  readonly db: Promise<Db>;
+  users: number;
+  lastUsed: number;
+}
+
+/** Day databases kept open at once; the least recently used idle one is closed beyond this. */
+export const DEFAULT_MAX_OPEN_DAYS = 12;
+
 export class DataDb implements KV {
-  private readonly dayDbs = new Map<string, Promise<Db>>();
+  /** Days with a database on disk. */
+  private readonly known = new Set<string>();
+  private readonly slots = new Map<string, Slot>();
+  private readonly closing = new Map<string, Promise<void>>();
+  private clock = 0;
 
   constructor(
     /** The device database (owned here from now on: closed by `close()`). */
@@ -94,40 +126,58 @@ export class DataDb implements KV {
     /** A day database was damaged and has been repaired or replaced (corruption.ts). */
     private readonly onRecovered: (day: string, report: RecoveryReport) => void,
     private readonly pause: Pause = realPause,
+    /**
+     * Each open LevelDB holds four files open and up to its table cache more; a year of hit
+     * retention is 365 databases, so only this many stay open, the rest opened when asked for.
+     */
+    private readonly maxOpen = DEFAULT_MAX_OPEN_DAYS,
   ) {}
 
-  /** Opens every day database present, so damage is found at boot; returns the days, oldest first. */
+  /**
+   * Opens (and checks) every day database present, so damage is found at boot, not at the first
+   * search; returns the days, oldest first. Only the newest `maxOpen` stay open.
+   */
   async openAll(): Promise<string[]> {
     const days = (await readdir(join(this.dataDir, 'days')).catch(() => [] as string[])).filter((d) => DAY_DIR.test(d)).sort();
-    for (const day of days) await this.dayDb(day, true);
+    for (const day of days) {
+      this.known.add(day);
+      (await this.lease(day, false))?.release();
+    }
     return days;
   }
 
   /** Days that have a database, oldest first. */
   days(): string[] {
-    return [...this.dayDbs.keys()].sort();
+    return [...this.known].sort();
+  }
+
+  /** Day databases open now (tests, status). */
+  openDays(): string[] {
+    return [...this.slots.keys()].sort();
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
     const day = dayOfKey(key);
     if (day === undefined) return this.main.get(key);
-    return (await this.dayDb(day, false))?.get(key);
+    return this.withDay(day, false, (db) => db.get(key), undefined);
   }
 
   async has(key: string): Promise<boolean> {
     const day = dayOfKey(key);
     if (day === undefined) return this.main.has(key);
-    return (await (await this.dayDb(day, false))?.has(key)) ?? false;
+    return this.withDay(day, false, (db) => db.has(key), false);
   }
 
   async put(key: string, value: Uint8Array, options: { sync?: boolean } = {}): Promise<void> {
     const day = dayOfKey(key);
-    await (day === undefined ? this.main : await this.dayDb(day, true)).put(key, value, options);
+    if (day === undefined) return this.main.put(key, value, options);
+    await this.withDay(day, true, (db) => db.put(key, value, options), undefined);
   }
 
   async del(key: string, options: { sync?: boolean } = {}): Promise<void> {
     const day = dayOfKey(key);
-    await (day === undefined ? this.main : await this.dayDb(day, false))?.del(key, options);
+    if (day === undefined) return this.main.del(key, options);
+    await this.withDay(day, false, (db) => db.del(key, options), undefined);
   }
 
   /**
@@ -143,13 +193,9 @@ export class DataDb implements KV {
       else groups.set(day, [op]);
     }
     for (const [day, list] of groups) {
-      if (day === '') {
-        await this.main.batch(list, options);
-        continue;
-      }
+      if (day === '') await this.main.batch(list, options);
       // Deletes alone never create a day; puts do.
-      const db = await this.dayDb(day, list.some((op) => op.type === 'put'));
-      await db?.batch(list, options);
+      else await this.withDay(day, list.some((op) => op.type === 'put'), (db) => db.batch(list, options), undefined);
     }
   }
 
@@ -168,17 +214,17 @@ export class DataDb implements KV {
   async compactRange(start: string, end: string): Promise<void> {
     const day = this.rangeDay(start, end);
     if (day === undefined) return this.main.compactRange(start, end);
-    await (await this.dayDb(day, false))?.compactRange(start, end);
+    await this.withDay(day, false, (db) => db.compactRange(start, end), undefined);
   }
 
   /**
-   * Drops a day's database whole: closed, every file freed and unlinked, the directory removed.
-   * Its keys must have been shredded first (retention.ts). Returns the bytes freed.
+   * Drops a day's database whole: closed (once nothing reads it), every file freed and unlinked,
+   * the directory removed. Its keys must have been shredded first (retention.ts). Returns the
+   * bytes freed.
    */
   async dropDay(day: string): Promise<number> {
-    const pending = this.dayDbs.get(day);
-    this.dayDbs.delete(day);
-    await (await pending?.catch(() => undefined))?.close();
+    this.known.delete(day);
+    await this.closeSlot(day, true);
     const dir = join(this.dataDir, 'days', day);
     let bytes = 0;
     for (const name of await readdir(dir).catch(() => [] as string[])) bytes += await freeFile(join(dir, name), this.pause);
@@ -188,19 +234,15 @@ export class DataDb implements KV {
 
   /** Closes every day database, then the device database. */
   async close(): Promise<void> {
-    const open = [...this.dayDbs.values()];
-    this.dayDbs.clear();
-    for (const p of open) await (await p.catch(() => undefined))?.close().catch(() => undefined);
+    for (const day of [...this.slots.keys()]) await this.closeSlot(day, false);
+    await Promise.all(this.closing.values());
     await this.main.close();
   }
 
   private ranged<T>(options: RangeOptions, make: (db: Db) => Iter<T>): Iter<T> {
     const day = this.rangeDay(options.gt ?? options.gte, options.lt ?? options.lte);
     if (day === undefined) return make(this.main);
-    return new LazyIter(async () => {
-      const db = await this.dayDb(day, false);
-      return db ? make(db) : undefined;
-    });
+    return new LeasedIter(() => this.lease(day, false), make);
   }
 
   private rangeDay(lower: string | undefined, upper: string | undefined): string | undefined {
@@ -211,21 +253,81 @@ export class DataDb implements KV {
     return day;
   }
 
-  private dayDb(day: string, create: true): Promise<Db>;
-  private dayDb(day: string, create: boolean): Promise<Db | undefined>;
-  private async dayDb(day: string, create: boolean): Promise<Db | undefined> {
-    const open = this.dayDbs.get(day);
-    if (open) return open;
-    if (!create) return undefined; // every day present was opened by openAll()
-    const pending = (async () => {
-      await mkdir(join(this.dataDir, 'days'), { recursive: true, mode: 0o700 });
-      const { db, report } = await openWithRecovery(this.dataDir, dayCheck(day), this.now, { path: join('days', day), name: `day-${day}` });
-      if (report) this.onRecovered(day, report);
-      return db;
-    })();
-    this.dayDbs.set(day, pending);
-    pending.catch(() => this.dayDbs.delete(day));
-    return pending;
+  private async withDay<T>(day: string, create: boolean, fn: (db: Db) => Promise<T>, none: T): Promise<T> {
+    const lease = await this.lease(day, create);
+    if (!lease) return none;
+    try {
+      return await fn(lease.db);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** The day's database, opened if need be; undefined when it has none and `create` is false. */
+  private async lease(day: string, create: boolean): Promise<Lease | undefined> {
+    let slot = this.slots.get(day);
+    if (!slot) {
+      if (!create && !this.known.has(day)) return undefined;
+      const opened = this.openDay(day);
+      const fresh: Slot = { db: opened, users: 0, lastUsed: 0 };
+      slot = fresh;
+      this.slots.set(day, fresh);
+      opened.then(() => this.known.add(day), () => {
+        if (this.slots.get(day) === fresh) this.slots.delete(day);
+      });
+    }
+    const held = slot;
+    held.users++;
+    held.lastUsed = ++this.clock;
+    let db: Db;
+    try {
+      db = await held.db;
+    } catch (err) {
+      held.users--;
+      throw err;
+    }
+    let released = false;
+    return {
+      db,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.users--;
+        this.evict();
+      },
+    };
+  }
+
+  private async openDay(day: string): Promise<Db> {
+    await this.closing.get(day); // the same directory's LOCK must be free again
+    await mkdir(join(this.dataDir, 'days'), { recursive: true, mode: 0o700 });
+    const { db, report } = await openWithRecovery(this.dataDir, dayCheck(day), this.now, { path: join('days', day), name: `day-${day}` });
+    if (report) this.onRecovered(day, report);
+    return db;
+  }
+
+  /** Closes the least recently used idle databases beyond maxOpen. */
+  private evict(): void {
+    while (this.slots.size > this.maxOpen) {
+      let victim: [string, Slot] | undefined;
+      for (const entry of this.slots) if (entry[1].users === 0 && (!victim || entry[1].lastUsed < victim[1].lastUsed)) victim = entry;
+      if (!victim) return;
+      void this.closeSlot(victim[0], false);
+    }
+  }
+
+  /** Closes a day's database; with `waitIdle`, first lets whatever reads it finish (up to 10 s). */
+  private async closeSlot(day: string, waitIdle: boolean): Promise<void> {
+    const slot = this.slots.get(day);
+    if (!slot) return this.closing.get(day);
+    if (waitIdle) for (let waited = 0; slot.users > 0 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    if (this.slots.get(day) !== slot) return this.closing.get(day);
+    this.slots.delete(day);
+    const done = slot.db.then((db) => db.close(), () => undefined).catch(() => undefined).finally(() => {
+      if (this.closing.get(day) === done) this.closing.delete(day);
+    });
+    this.closing.set(day, done);
+    return done;
   }
 }
 

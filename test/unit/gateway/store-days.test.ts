@@ -66,6 +66,39 @@ describe('one database per storage day', () => {
     await again.close();
   });
 
+  it('keeps at most maxOpen day databases open, closing the least recently used idle one, never one being read', async () => {
+    const dir = tempDir();
+    const main = createDb(join(dir, 'db'));
+    await main.open();
+    const data = new DataDb(main, dir, () => T0, () => undefined, undefined, 2);
+    const days = ['2026-11-01', '2026-11-02', '2026-11-03', '2026-11-04'];
+    for (const day of days) await data.batch(Array.from({ length: 50 }, (_, i) => ({ type: 'put' as const, key: K.link(day, 'north', i), value: utf8(`${day}/${i}`) })));
+    expect(data.days()).toEqual(days);
+    expect(data.openDays()).toEqual(['2026-11-03', '2026-11-04']);
+    // A closed day is opened again when asked for.
+    expect(Buffer.from((await data.get(K.link('2026-11-01', 'north', 7))) ?? []).toString()).toBe('2026-11-01/7');
+    expect(data.openDays()).toHaveLength(2);
+    // A day being iterated stays open while others come and go.
+    const it = data.values(range(K.linkPrefix('2026-11-02', 'north')))[Symbol.asyncIterator]();
+    expect(Buffer.from((await it.next()).value as Uint8Array).toString()).toBe('2026-11-02/0');
+    for (const day of ['2026-11-03', '2026-11-04', '2026-11-01']) await data.get(K.link(day, 'north', 1));
+    expect(data.openDays()).toContain('2026-11-02');
+    let n = 1;
+    for (let r = await it.next(); !r.done; r = await it.next()) n++;
+    expect(n).toBe(50);
+    // Once it ends, it can go.
+    await data.get(K.link('2026-11-03', 'north', 1));
+    await data.get(K.link('2026-11-04', 'north', 1));
+    expect(data.openDays()).toEqual(['2026-11-03', '2026-11-04']);
+    await data.close();
+    const again = new DataDb(createDb(join(dir, 'db')), dir, () => T0, () => undefined, undefined, 2);
+    await again.main.open();
+    expect(await again.openAll()).toEqual(days);
+    expect(again.openDays()).toEqual(['2026-11-03', '2026-11-04']);
+    expect(await again.keys(range(K.linkPrefix('2026-11-01', 'north'))).all()).toHaveLength(50);
+    await again.close();
+  });
+
   it('moves a single-database store\'s day keys into day databases at open, and reads, searches and verifies it after', async () => {
     const { store, dir, clock } = await openTestStore();
     const reads = [detection(next(T0), T0, '7MOV001'), detection(next(T0 + 1), T0 + 1, '7MOV002', { match: match('7MOV002') })];
