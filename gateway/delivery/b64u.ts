@@ -63,8 +63,17 @@ export function decodeB64u(src: Buffer, start: number, end: number, what: string
   return out;
 }
 
-/** Writes the base64url of `bytes` into `out` at `at`, piece by piece; returns the offset after it. */
-export function writeB64u(out: Buffer, at: number, bytes: Buffer): number {
+/**
+ * Writes the base64url of `bytes` into `out` at `at`, piece by piece; returns the offset after
+ * it. `bytes` may come in parts, encoded as if one buffer (a large one, then small ones: only
+ * the first's last 0–2 bytes are copied, to join the rest).
+ */
+export function writeB64u(out: Buffer, at: number, bytes: Buffer | readonly Buffer[]): number {
+  if (!Buffer.isBuffer(bytes)) {
+    const [first = Buffer.alloc(0), ...rest] = bytes;
+    const whole = first.length - (first.length % 3);
+    return writeB64u(out, writeB64u(out, at, first.subarray(0, whole)), Buffer.concat([first.subarray(whole), ...rest]));
+  }
   for (let i = 0; i < bytes.length; i += ENCODE_PIECE) {
     at += out.write(bytes.toString('base64url', i, Math.min(bytes.length, i + ENCODE_PIECE)), at, 'latin1');
   }

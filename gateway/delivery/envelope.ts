@@ -56,7 +56,7 @@ export async function sealHit(message: HitMessage, identity: Signer, to: Dispatc
  * handed a 256 KB string, mqtt-packet measured its UTF-8 length and the socket encoded it again
  * (~0.5 ms a hit in the pole's profile).
  */
-export function sealHitBytes(messageJson: string | Buffer, identity: Signer, to: DispatchRecipient): Buffer {
+export function sealHitBytes(messageJson: string | Buffer | readonly Buffer[], identity: Signer, to: DispatchRecipient): Buffer {
   return sealCompact(messageJson, HIT_TYP, { signingKey: identity.key, x5c: identity.x5c, recipient: to.key, kid: to.kid });
 }
 

@@ -202,12 +202,21 @@ export function stampHitJson(draftJson: string, publishedAt: number, attempt: nu
   return draftJson === '{}' ? `{${stamp}` : `${draftJson.slice(0, -1)},${stamp}`;
 }
 
-/** stampHitJson on the draft's UTF-8 bytes (as the outbox gives them back): the same JSON, as bytes. */
-export function stampHitBytes(draftJson: Buffer, publishedAt: number, attempt: number): Buffer {
+/**
+ * stampHitJson on the draft's UTF-8 bytes (as the outbox gives them back): the same JSON, in two
+ * parts — the draft less its closing brace, and the stamp — not copied into one buffer (the
+ * sealing reads them as one: b64u.ts writeB64u).
+ */
+export function stampHitParts(draftJson: Buffer, publishedAt: number, attempt: number): readonly [Buffer, Buffer] {
   const last = draftJson.length - 1;
   if (draftJson[0] !== 0x7b || draftJson[last] !== 0x7d) throw new HitMessageError('hit draft: not a JSON object');
   const stamp = `"publishedAt":${JSON.stringify(publishedAt)},"attempt":${JSON.stringify(attempt)}}`;
-  return Buffer.concat([draftJson.subarray(0, last), Buffer.from(last === 1 ? stamp : `,${stamp}`, 'utf8')]);
+  return [draftJson.subarray(0, last), Buffer.from(last === 1 ? stamp : `,${stamp}`, 'utf8')];
+}
+
+/** stampHitParts as one buffer. */
+export function stampHitBytes(draftJson: Buffer, publishedAt: number, attempt: number): Buffer {
+  return Buffer.concat(stampHitParts(draftJson, publishedAt, attempt));
 }
 
 /** Validates a decoded message (the receiver, after the envelope is opened and verified). */

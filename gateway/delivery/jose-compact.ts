@@ -270,15 +270,17 @@ export interface SealKeys {
 /** A JSON header, base64url. */
 const b64uJson = (header: unknown): string => Buffer.from(JSON.stringify(header), 'utf8').toString('base64url');
 
-/** One part of a compact form: text (headers, keys: short), or bytes to write as base64url. */
-type Part = string | Buffer;
+/** One part of a compact form: text (headers, keys: short), or bytes (in parts or not) to write as base64url. */
+type Part = string | Buffer | readonly Buffer[];
+
+const byteLength = (p: Buffer | readonly Buffer[]): number => (Buffer.isBuffer(p) ? p.length : p.reduce((n, b) => n + b.length, 0));
 
 /**
  * The parts joined by '.', each string as it is and each buffer as its base64url, written
  * straight into one buffer (no ~250 KB string built first: b64u.ts); `extra` bytes left at the end.
  */
 function joinParts(parts: readonly Part[], extra = 0): Buffer {
-  const size = parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : b64uLength(p.length)) + 1, -1);
+  const size = parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : b64uLength(byteLength(p))) + 1, -1);
   const out = Buffer.allocUnsafe(size + extra);
   let at = 0;
   parts.forEach((p, i) => {
@@ -292,7 +294,7 @@ function joinParts(parts: readonly Part[], extra = 0): Buffer {
  * A JWS compact form, ES256, header `{alg, typ, x5c}` (what jose's CompactSign makes), as ASCII
  * bytes: header.payload, '.', and the signature (64 bytes: 86 base64url characters).
  */
-export function signCompactBytes(payload: Buffer, typ: string, key: KeyObject, x5c: readonly string[]): Buffer {
+export function signCompactBytes(payload: Buffer | readonly Buffer[], typ: string, key: KeyObject, x5c: readonly string[]): Buffer {
   const jws = joinParts([b64uJson({ alg: 'ES256', typ, x5c }), payload], 1 + 86);
   const signed = jws.length - 87;
   const signature = sign('sha256', jws.subarray(0, signed), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
@@ -307,12 +309,12 @@ export function signCompact(payload: unknown, typ: string, key: KeyObject, x5c: 
 }
 
 /**
- * Signs `payloadJson` (text, or its UTF-8 bytes) ES256 with header `{alg, typ, x5c}` and
+ * Signs `payloadJson` (text, or its UTF-8 bytes, whole or in parts) ES256 with header `{alg, typ, x5c}` and
  * encrypts the JWS ECDH-ES+A256KW / A256GCM to `keys.recipient` with header `{alg, enc, cty,
  * kid, epk}` (what jose's CompactSign and CompactEncrypt made), a fresh ephemeral key and IV each
  * time. Returns the compact JWE as bytes (ASCII), ready to publish.
  */
-export function sealCompact(payloadJson: string | Buffer, typ: string, keys: SealKeys): Buffer {
+export function sealCompact(payloadJson: string | Buffer | readonly Buffer[], typ: string, keys: SealKeys): Buffer {
   const jws = signCompactBytes(typeof payloadJson === 'string' ? Buffer.from(payloadJson, 'utf8') : payloadJson, typ, keys.signingKey, keys.x5c);
 
   // A fresh ephemeral key each time (an ECDH object: no KeyObjects or JWK export per hit).

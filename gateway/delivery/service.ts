@@ -17,7 +17,7 @@ import type { Detection, DetectionImages } from '../types.ts';
 import { CommandBus, type CommandResult } from './commands.ts';
 import type { DispositionBook, Disposition } from './dispositions.ts';
 import { ACK_TYP, CMD_RESULT_TYP, EVENT_ACK_TYP, EVENT_TYP, ChainCache, EnvelopeError, sealHitBytes, signJson, verifySigned } from './envelope.ts';
-import { buildHitDraft, stampHitBytes, type HitDraft, type HitLocation } from './hit-message.ts';
+import { buildHitDraft, stampHitParts, type HitDraft, type HitLocation } from './hit-message.ts';
 import type { DeviceIdentity, DispatchRecipient } from './identity.ts';
 import type { MqttLink } from './mqtt-link.ts';
 import type { ReplayBook } from './replay-book.ts';
@@ -199,8 +199,8 @@ export class DeliveryService implements HitSink, EventSink {
     const { address } = this.deps;
     switch (entry.kind) {
       case 'hit': {
-        // The draft's JSON as queued, stamped as bytes (hit-message.ts stampHitBytes).
-        return { topic: topics.hits(address), payload: sealHitBytes(stampHitBytes(entry.bytes, this.deps.now(), attempt), this.deps.identity(), this.deps.recipient()) };
+        // The draft's JSON as queued, stamped as bytes (hit-message.ts stampHitParts).
+        return { topic: topics.hits(address), payload: sealHitBytes(stampHitParts(entry.bytes, this.deps.now(), attempt), this.deps.identity(), this.deps.recipient()) };
       }
       case 'event':
         // Signed: a tamper alarm or a camera-down event must be provably from this pole.

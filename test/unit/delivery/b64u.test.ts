@@ -23,6 +23,19 @@ describe('base64url in pieces', () => {
     }
   });
 
+  it('encodes bytes in parts as the one buffer they make', () => {
+    for (const n of SIZES) {
+      const bytes = randomBytes(n);
+      for (const cut of [0, 1, 2, Math.max(0, n - 2), n]) {
+        if (cut > n) continue;
+        const parts = [bytes.subarray(0, cut), bytes.subarray(cut, cut + 1), bytes.subarray(cut + 1)];
+        const out = Buffer.alloc(b64uLength(n));
+        expect(writeB64u(out, 0, parts)).toBe(b64uLength(n));
+        expect(out.toString('latin1')).toBe(bytes.toString('base64url'));
+      }
+    }
+  });
+
   it('decodes what it encodes, and only the range it is given', () => {
     for (const n of SIZES) {
       const bytes = randomBytes(n);
