@@ -7,7 +7,8 @@
  * framesDropped, eventLoopLagP99Ms, rssMb, decodeCpuPct, idleLagP99Ms, lagRatioVsIdle; and, to
  * tell which kind of memory grew, the peaks of V8's heap (heapUsedMb), of memory outside it that
  * V8 knows of (externalMb: Buffers, ArrayBuffers) and of ArrayBuffers alone (arrayBuffersMb), with
- * the RSS once the recogniser had loaded, before the cameras started (rssStartMb).
+ * the RSS once the recogniser had loaded, before the cameras started (rssStartMb); and the
+ * overview JPEGs encoded (overviewsEncoded: one each time a frame became a pass's best).
  * Options: --seconds=N (default 60), --fps=N: the rate each camera hands frames to the
  * pipeline (default 8; the cameras themselves stream 15 fps and ffmpeg decodes every frame);
  * --width=N: frames scaled to this width (the camera config's `width`; default native 1920).
@@ -134,6 +135,7 @@ export const run: Bench = async ({ print, args }) => {
       duplicatePasses: detections.length - new Set(detections.map((d) => `${d.cameraId}:${d.plate}`)).size,
       framesAnalysedPerSec: Math.round((pipeline.stats.framesAnalysed / elapsed) * 10) / 10,
       framesDropped: dropped,
+      overviewsEncoded: pipeline.stats.overviewsEncoded,
       eventLoopLagP99Ms: Math.round((lag.percentile(99) / 1e6) * 10) / 10,
       idleLagP99Ms: Math.round(idleLag * 10) / 10,
       lagRatioVsIdle: Math.round((lag.percentile(99) / 1e6 / Math.max(idleLag, 0.001)) * 100) / 100,

@@ -7,10 +7,15 @@
  * Each vehicle becomes exactly one detection. A pass whose voted plate matches the hot list is
  * stored and sent at once (early hit: dispatch does not wait for the vehicle to leave); when the
  * pass ends, the same record is updated with the whole pass. Other passes are stored when they end.
+ *
+ * Memory (issue #4): a frame that becomes a pass's best is encoded as the pass's overview JPEG at
+ * once, so no pass holds a frame until it ends; and every frame goes back to its camera
+ * (Frame.release) once analysed, to carry a later frame.
  */
 import type { Logger } from 'pino';
 import type { FrameSource, Frame } from '../drivers/camera/types.ts';
-import type { PlateRecognizer, RgbImage } from '../models/types.ts';
+import type { PlateRecognizer, RgbImage, YuvImage } from '../models/types.ts';
+import { i420ToRgb } from '../models/yuv.ts';
 import type { EventSink } from './events.ts';
 import { FrameAnalyser, offsetReads, type AnalyserConfig, type AnalyserDeps } from './frames/analyser.ts';
 import type { HotlistMatcher } from './hotlist/matcher.ts';
@@ -56,10 +61,19 @@ export interface PipelineStats {
   detections: number;
   hits: number;
   errors: number;
+  /** Overview JPEGs encoded: one each time a frame becomes a pass's best. */
+  overviewsEncoded: number;
+}
+
+/** A pass's overview: the frame its best read came from, encoded once it became the best. */
+interface Overview {
+  /** The frame, until it is encoded (it goes back to its camera once analysed). */
+  frame: Frame | undefined;
+  jpeg: Promise<Uint8Array> | undefined;
 }
 
 export class Pipeline {
-  private readonly tracker: PassTracker<Frame>;
+  private readonly tracker: PassTracker<Overview>;
   private readonly analysers = new Map<string, FrameAnalyser>();
   /** Per camera, the capture time of the latest frame recognition has finished with. */
   private readonly analysedUpTo = new Map<string, number>();
@@ -68,15 +82,15 @@ export class Pipeline {
   /** Cameras whose vehicle trigger (loop or radar presence) says a vehicle is there now. */
   private readonly vehiclePresent = new Set<string>();
   /** Hits sent while their vehicle was still in view, until its pass ends. */
-  private readonly earlyHits = new Map<Track<Frame>, { detection: Detection; images: DetectionImages }>();
+  private readonly earlyHits = new Map<Track<Overview>, { detection: Detection; images: DetectionImages }>();
   private readonly loops: Promise<void>[] = [];
   private emitting: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
-  readonly stats: PipelineStats = { framesAnalysed: 0, reads: 0, detections: 0, hits: 0, errors: 0 };
+  readonly stats: PipelineStats = { framesAnalysed: 0, reads: 0, detections: 0, hits: 0, errors: 0, overviewsEncoded: 0 };
 
   constructor(private readonly deps: PipelineDeps) {
-    this.tracker = new PassTracker<Frame>(deps.expiryMs);
+    this.tracker = new PassTracker<Overview>(deps.expiryMs);
     const startedAt = deps.now();
     for (const source of deps.sources) {
       const config = deps.cameras.find((c) => c.id === source.cameraId) ?? { id: source.cameraId, privacyMasks: [], idleEvery: 1 };
@@ -120,10 +134,14 @@ export class Pipeline {
     const analyser = this.analysers.get(source.cameraId) as FrameAnalyser;
     try {
       for await (const frame of source.frames()) {
-        if (this.stopping) break;
-        const plan = analyser.prepare(frame, this.tracker.hasOpen(frame.cameraId) || this.vehiclePresent.has(frame.cameraId));
-        if (!plan.analyse) continue;
-        await this.analyse(frame, plan.image, plan.offset, analyser, log);
+        try {
+          if (this.stopping) break;
+          const plan = analyser.prepare(frame, this.tracker.hasOpen(frame.cameraId) || this.vehiclePresent.has(frame.cameraId));
+          if (plan.analyse) await this.analyse(frame, plan.image, plan.offset, analyser, log);
+        } finally {
+          // Nothing reads it any more (an overview is made from a copy): its buffer carries a later frame.
+          frame.release?.();
+        }
       }
       log.info('camera stream ended');
     } catch (err) {
@@ -132,7 +150,7 @@ export class Pipeline {
     }
   }
 
-  private async analyse(frame: Frame, image: RgbImage, offset: { x: number; y: number }, analyser: FrameAnalyser, log: Logger): Promise<void> {
+  private async analyse(frame: Frame, image: YuvImage, offset: { x: number; y: number }, analyser: FrameAnalyser, log: Logger): Promise<void> {
     let reads;
     this.recognising.add(frame.cameraId);
     try {
@@ -151,7 +169,9 @@ export class Pipeline {
     analyser.reads(usable.length);
     if (!usable.length) return;
     this.stats.reads += usable.length;
-    const touched = this.tracker.add(frame.cameraId, usable, frame.capturedAt, readAt, frame);
+    const overview: Overview = { frame, jpeg: undefined };
+    const touched = this.tracker.add(frame.cameraId, usable, frame.capturedAt, readAt, overview);
+    if (touched.some((t) => t.bestFrame === overview)) this.encodeOverview(overview);
     for (const track of touched) {
       if (track.emitted) continue;
       const voted = voteText(track.reads);
@@ -173,12 +193,29 @@ export class Pipeline {
   }
 
   /** A pass has ended: store it, or bring an early hit's record up to the whole pass. */
-  private endTrack(track: Track<Frame>): void {
+  private endTrack(track: Track<Overview>): void {
     this.queue(track, undefined);
   }
 
+  /**
+   * Encodes a frame that has just become a pass's best, from an RGB copy made now (the frame is
+   * I420, and its buffer goes back to the camera once analysed; ~8 ms at 1080p), while sharp
+   * encodes off the event loop. A pass whose best changes again encodes again (about twice a
+   * pass in the camera bench); the JPEG of a pass that ends is ready, or nearly, when it is stored.
+   */
+  private encodeOverview(overview: Overview): void {
+    const frame = overview.frame;
+    if (!frame || overview.jpeg) return;
+    this.stats.overviewsEncoded++;
+    const jpeg = this.deps.encodeJpeg(i420ToRgb(frame));
+    // A failure surfaces where the overview is used (emit); one no pass uses any more is dropped.
+    jpeg.catch(() => undefined);
+    overview.jpeg = jpeg;
+    overview.frame = undefined;
+  }
+
   /** Emissions run one at a time, in order, so stop() can wait for all of them. */
-  private queue(track: Track<Frame>, match: Match | undefined): void {
+  private queue(track: Track<Overview>, match: Match | undefined): void {
     const early = this.earlyHits.get(track);
     track.emitted = true;
     const matchedAt = this.deps.now();
@@ -189,10 +226,10 @@ export class Pipeline {
     });
   }
 
-  private async emit(track: Track<Frame>, match: Match | undefined, matchedAt: number): Promise<void> {
+  private async emit(track: Track<Overview>, match: Match | undefined, matchedAt: number): Promise<void> {
     const voted = voteText(track.reads);
     const best = track.best;
-    const overview = track.bestFrame ? await this.deps.encodeJpeg(track.bestFrame) : undefined;
+    const overview = await track.bestFrame?.jpeg;
     const detection: Detection = {
       id: this.deps.newId(best.at),
       capturedAt: best.at,
@@ -230,7 +267,7 @@ export class Pipeline {
   }
 
   /** What the pole's other sensors add to a pass: GPS fix quality, radar speed over the pass. */
-  private sensors(track: Track<Frame>): Pick<Detection, 'gpsFix' | 'speed'> {
+  private sensors(track: Track<Overview>): Pick<Detection, 'gpsFix' | 'speed'> {
     const gpsFix = this.deps.gpsFix?.();
     const speed = this.deps.speedFor?.(track.firstSeen, track.lastSeen);
     return { ...(gpsFix ? { gpsFix } : {}), ...(speed ? { speed } : {}) };
@@ -240,7 +277,7 @@ export class Pipeline {
    * The pass of an early hit has ended: the stored record gains the whole pass (frames, last
    * seen, candidates, direction). The plate, match, images and times dispatch received stay as sent.
    */
-  private async completeHit(track: Track<Frame>, early: { detection: Detection; images: DetectionImages }): Promise<void> {
+  private async completeHit(track: Track<Overview>, early: { detection: Detection; images: DetectionImages }): Promise<void> {
     this.earlyHits.delete(track);
     const voted = voteText(track.reads);
     const detection: Detection = {

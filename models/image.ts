@@ -5,7 +5,8 @@
 import sharp from 'sharp';
 import { InvalidImageError } from './errors.ts';
 import { homography, type Quad } from './geometry.ts';
-import type { RgbImage } from './types.ts';
+import type { PlateImage, RgbImage } from './types.ts';
+import { i420Bytes, isYuv } from './yuv.ts';
 
 // Every image here is encoded once from raw pixels: libvips's operation cache (50 MB by default)
 // would only hold memory a pole unit needs elsewhere.
@@ -14,8 +15,8 @@ sharp.cache(false);
 /** Largest side accepted by default: 8K frames pass, a 16k×16k mistake does not. */
 export const DEFAULT_MAX_IMAGE_SIDE = 8192;
 
-/** Throws InvalidImageError unless `image` is a well-formed packed-RGB image within limits. */
-export function validateImage(image: RgbImage, maxSide = DEFAULT_MAX_IMAGE_SIDE): void {
+/** Throws InvalidImageError unless `image` is a well-formed packed-RGB (or I420) image within limits. */
+export function validateImage(image: PlateImage, maxSide = DEFAULT_MAX_IMAGE_SIDE): void {
   if (image === null || typeof image !== 'object') throw new InvalidImageError('image: expected an object');
   const { width, height, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
@@ -25,10 +26,9 @@ export function validateImage(image: RgbImage, maxSide = DEFAULT_MAX_IMAGE_SIDE)
     throw new InvalidImageError(`image: ${width}×${height} exceeds the ${maxSide}-pixel side limit`);
   }
   if (!(data instanceof Uint8Array)) throw new InvalidImageError('image: data must be a Uint8Array');
-  if (data.length !== width * height * 3) {
-    throw new InvalidImageError(
-      `image: data holds ${data.length} bytes, a packed-RGB ${width}×${height} image needs ${width * height * 3}`,
-    );
+  const [kind, bytes] = isYuv(image) ? ['an I420', i420Bytes(width, height)] : ['a packed-RGB', width * height * 3];
+  if (data.length !== bytes) {
+    throw new InvalidImageError(`image: data holds ${data.length} bytes, ${kind} ${width}×${height} image needs ${bytes}`);
   }
 }
 

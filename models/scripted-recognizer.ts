@@ -4,7 +4,8 @@
  */
 import { RecognitionAbortedError, RecognizerClosedError } from './errors.ts';
 import { DEFAULT_MAX_IMAGE_SIDE, validateImage } from './image.ts';
-import type { PlateRead, PlateRecognizer, RecognitionResult, RgbImage } from './types.ts';
+import type { PlateImage, PlateRead, PlateRecognizer, RecognitionResult, RgbImage } from './types.ts';
+import { toRgb } from './yuv.ts';
 
 /** Reads for the n-th call (0-based); a fixed list is returned for every call. */
 export type Script = readonly PlateRead[] | ((image: RgbImage, call: number) => readonly PlateRead[]);
@@ -29,12 +30,13 @@ export class ScriptedPlateRecognizer implements PlateRecognizer {
     return this.calls;
   }
 
-  async recognize(image: RgbImage, signal?: AbortSignal): Promise<RecognitionResult> {
+  async recognize(image: PlateImage, signal?: AbortSignal): Promise<RecognitionResult> {
     if (this.closed) throw new RecognizerClosedError();
     validateImage(image, this.options.maxImageSide ?? DEFAULT_MAX_IMAGE_SIDE);
     if (signal?.aborted) throw new RecognitionAbortedError();
     const script = this.options.script ?? [];
-    const reads = typeof script === 'function' ? script(image, this.calls) : script;
+    // Scripts read RGB, as the real recogniser does (a camera frame is I420).
+    const reads = typeof script === 'function' ? script(toRgb(image), this.calls) : script;
     this.calls++;
     return { reads: [...reads], timings: { detectMs: 0, recogniseMs: 0, postprocessMs: 0, totalMs: 0 } };
   }

@@ -10,6 +10,21 @@ export interface RgbImage {
   readonly data: Uint8Array; // length === width * height * 3
 }
 
+/**
+ * A decoded camera frame as cameras deliver it: I420 (planar YUV 4:2:0: the Y plane, then U and V
+ * at half the width and height each, rounded up), BT.601 limited range. Half the bytes of RGB.
+ * models/yuv.ts converts it.
+ */
+export interface YuvImage {
+  readonly format: 'i420';
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array; // length === i420Bytes(width, height)
+}
+
+/** What a recogniser reads: packed RGB, or an I420 camera frame (converted where it is read). */
+export type PlateImage = RgbImage | YuvImage;
+
 /** Axis-aligned box in the source image, pixels. */
 export interface Box {
   readonly x: number;
@@ -58,6 +73,6 @@ export interface RecognitionResult {
 export interface PlateRecognizer {
   /** Identifies the model pack and version, stamped into every detection. */
   readonly modelVersion: string;
-  recognize(image: RgbImage, signal?: AbortSignal): Promise<RecognitionResult>;
+  recognize(image: PlateImage, signal?: AbortSignal): Promise<RecognitionResult>;
   close(): Promise<void>;
 }

@@ -8,7 +8,7 @@ export interface WorkerInit {
 }
 
 export type ToWorker =
-  | { readonly type: 'recognize'; readonly id: number; readonly width: number; readonly height: number; readonly data: Uint8Array }
+  | { readonly type: 'recognize'; readonly id: number; readonly width: number; readonly height: number; readonly data: Uint8Array; readonly format?: 'i420' }
   | { readonly type: 'close' };
 
 /** `input`: the request's pixel buffer, transferred back when it came as a whole buffer (for reuse). */

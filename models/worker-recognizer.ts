@@ -5,14 +5,16 @@
  *
  * Memory (issue #4): the pixels go to the worker in a buffer of their own, transferred, and come
  * back with the answer to carry the next frame's copy, so a 6 MB 1080p copy is not allocated per
- * frame and left to two garbage collectors. The worker's young generation is capped: V8 otherwise
+ * frame and left to two garbage collectors; a camera frame goes as I420 (3 MB at 1080p) and the
+ * worker converts it to RGB in a buffer it keeps. The worker's young generation is capped: V8 otherwise
  * grows it to its 48 MB maximum under recognition's short-lived arrays, for no speed gained.
  */
 import { Worker } from 'node:worker_threads';
 import { RecognitionAbortedError, RecognizerClosedError, RecognizerWorkerError, reviveError } from './errors.ts';
 import { DEFAULT_MAX_IMAGE_SIDE, validateImage } from './image.ts';
 import type { OnnxRecognizerOptions } from './onnx-recognizer.ts';
-import type { PlateRecognizer, RecognitionResult, RgbImage } from './types.ts';
+import type { PlateImage, PlateRecognizer, RecognitionResult } from './types.ts';
+import { isYuv } from './yuv.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
 
 export interface WorkerRecognizerOptions extends OnnxRecognizerOptions {
@@ -81,7 +83,7 @@ export class WorkerPlateRecognizer implements PlateRecognizer {
     return this.running?.worker.threadId;
   }
 
-  async recognize(image: RgbImage, signal?: AbortSignal): Promise<RecognitionResult> {
+  async recognize(image: PlateImage, signal?: AbortSignal): Promise<RecognitionResult> {
     if (this.closed) throw new RecognizerClosedError();
     validateImage(image, this.options.maxImageSide ?? DEFAULT_MAX_IMAGE_SIDE);
     if (signal?.aborted) throw new RecognitionAbortedError();
@@ -113,7 +115,7 @@ export class WorkerPlateRecognizer implements PlateRecognizer {
           signal?.removeEventListener('abort', onAbort);
         },
       });
-      const msg: ToWorker = { type: 'recognize', id, width: image.width, height: image.height, data };
+      const msg: ToWorker = { type: 'recognize', id, width: image.width, height: image.height, data, ...(isYuv(image) && { format: 'i420' as const }) };
       const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
       running.worker.postMessage(msg, whole ? [data.buffer as ArrayBuffer] : []);
     });

@@ -4,8 +4,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorDetails, type ModelPackProblem } from './errors.ts';
+import { validateImage } from './image.ts';
 import { OnnxPlateRecognizer } from './onnx-recognizer.ts';
+import type { RgbImage } from './types.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.ts';
+import { toRgb } from './yuv.ts';
 
 function errorFields(err: unknown): { name: string; message: string; details?: ModelPackProblem } {
   if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
@@ -27,6 +30,9 @@ async function main(): Promise<void> {
   }
   // Requests are handled strictly in order; ONNX sessions already use their own threads.
   let queue = Promise.resolve();
+  // RGB of the last camera frame (I420) read, reused for the next one of the same size: the
+  // recogniser keeps no reference to its input once it has answered.
+  let rgb = new Uint8Array(0);
   port.on('message', (msg: ToWorker) => {
     queue = queue.then(async () => {
       switch (msg.type) {
@@ -37,7 +43,13 @@ async function main(): Promise<void> {
           const input = whole ? { input: msg.data } : {};
           const back = whole ? [msg.data.buffer as ArrayBuffer] : [];
           try {
-            const result = await recognizer.recognize({ width: msg.width, height: msg.height, data: msg.data });
+            let image: RgbImage = { width: msg.width, height: msg.height, data: msg.data };
+            if (msg.format === 'i420') {
+              if (rgb.length !== msg.width * msg.height * 3) rgb = new Uint8Array(msg.width * msg.height * 3);
+              validateImage({ format: 'i420', width: msg.width, height: msg.height, data: msg.data });
+              image = toRgb({ format: 'i420', width: msg.width, height: msg.height, data: msg.data }, rgb);
+            }
+            const result = await recognizer.recognize(image);
             const crops = result.reads.map((r) => r.crop.buffer as ArrayBuffer);
             post({ type: 'result', id: msg.id, result, ...input }, [...new Set([...crops, ...back])]);
           } catch (err) {

@@ -1,7 +1,11 @@
 /**
  * ffmpeg command lines for reading a camera, built as argument arrays (never a shell string) from
  * a named preset. The preset owns how the stream is decoded; the rest (input options, frame rate,
- * scaling, raw rgb24 on stdout) is common to all of them.
+ * scaling, raw I420 on stdout) is common to all of them.
+ *
+ * Frames leave ffmpeg as I420 (yuv420p, BT.601 limited range), the format H.264 cameras encode:
+ * no colour conversion in ffmpeg, and half the bytes of rgb24 through the pipe and in the
+ * gateway's memory (issue #4); the recogniser converts what it reads.
  *
  * A hardware preset adds decoder options before `-i` and, if frames come out in device memory, a
  * filter prefix that brings them back (e.g. `hwdownload,format=nv12`).
@@ -71,13 +75,13 @@ export function buildFfmpegArgs(spec: FfmpegInputSpec): string[] {
   args.push(...preset.decoderArgs, '-i', spec.url, '-an', '-sn', '-dn');
   const filters = [...preset.filterPrefix, `fps=${spec.fps}`];
   if (spec.width !== undefined) filters.push(`scale=${spec.width}:${spec.height ?? -2}`);
-  args.push('-vf', filters.join(','), '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1');
+  args.push('-vf', filters.join(','), '-pix_fmt', 'yuv420p', '-f', 'rawvideo', 'pipe:1');
   return args;
 }
 
 /**
  * The size of the raw video ffmpeg writes, from its stderr banner line for the output stream,
- * e.g. `  Stream #0:0: Video: rawvideo (RGB[24] / 0x18424752), rgb24(pc, gbr/…), 1280x720, q=2-31, …`.
+ * e.g. `  Stream #0:0: Video: rawvideo (I420 / 0x30323449), yuv420p(progressive), 1280x720, q=2-31, …`.
  * Returns undefined for any other line.
  */
 export function parseOutputVideoSize(line: string): { width: number; height: number } | undefined {

@@ -1,6 +1,6 @@
 /**
  * A camera read by a supervised ffmpeg child: RTSP (over TCP) or a file played as a camera,
- * decoded to raw rgb24 at a fixed rate and cut into frames on stdout.
+ * decoded to raw I420 at a fixed rate and cut into frames on stdout.
  *
  * Supervision (CONVENTIONS.md, "ffmpeg is a supervised child"): a stall watchdog restarts a child
  * that stops delivering; a child that dies is restarted with capped exponential backoff, which only
@@ -22,10 +22,12 @@ import { LineRing, hasExited, spawnProcess, stopChild, watchExit } from './child
 import type { ChildHandle, ExitInfo, SpawnFn, StopTimeouts } from './child.ts';
 import { buildFfmpegArgs, isNetworkUrl, parseOutputVideoSize } from './ffmpeg-args.ts';
 import type { FfmpegInputSpec } from './ffmpeg-args.ts';
+import { FramePool } from './frame-pool.ts';
 import { RawFrameParser } from './frame-parser.ts';
 import { Mailbox, mailboxIterable } from './mailbox.ts';
 import type { HandoffPolicy } from './mailbox.ts';
 import { redactorFor } from './redact.ts';
+import { i420Bytes } from '../../models/yuv.ts';
 import { delay, systemTimers } from './timers.ts';
 import type { Timers } from './timers.ts';
 import type { CameraState, CameraStatus, Frame, FrameSource } from './types.ts';
@@ -94,6 +96,9 @@ export class FfmpegFrameSource implements FrameSource {
   readonly #log: Logger;
   readonly #backoff: Backoff;
   readonly #stop = new AbortController();
+  /** Buffers of frames released or dropped, for the next ones (issue #4). */
+  readonly #pool = new FramePool();
+  readonly #alloc = (bytes: number): Buffer => this.#pool.take(bytes);
   #mailbox: Mailbox<Frame> | undefined;
   #supervisor: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -138,7 +143,7 @@ export class FfmpegFrameSource implements FrameSource {
   frames(): AsyncIterable<Frame> {
     if (this.#mailbox) throw new Error(`camera ${this.cameraId}: frames() can be iterated only once`);
     const policy = this.#opts.handoff ?? (!this.#isNetwork && !this.#opts.realtime ? 'backpressure' : 'latest');
-    const mailbox = new Mailbox<Frame>(policy, () => this.#current?.resume());
+    const mailbox = new Mailbox<Frame>(policy, () => this.#current?.resume(), (frame) => frame.release?.());
     this.#mailbox = mailbox;
     return mailboxIterable(mailbox, () => {
       this.#supervisor ??= this.#supervise();
@@ -230,7 +235,7 @@ export class FfmpegFrameSource implements FrameSource {
     let size: { width: number; height: number } | undefined;
     if (o.width !== undefined && o.height !== undefined) {
       size = { width: o.width, height: o.height };
-      parser = new RawFrameParser(o.width * o.height * 3);
+      parser = new RawFrameParser(i420Bytes(o.width, o.height), this.#alloc);
     }
     let early: Buffer[] = [];
     let earlyBytes = 0;
@@ -247,13 +252,20 @@ export class FfmpegFrameSource implements FrameSource {
           this.#log.info({ width: size.width, height: size.height, fps: o.fps }, 'streaming');
         }
         this.#framesIn++;
+        let released = false;
         this.#mailbox?.put({
+          format: 'i420',
           cameraId: this.cameraId,
           width: size.width,
           height: size.height,
           data: new Uint8Array(data.buffer, data.byteOffset, data.length),
           capturedAt: now,
           seq: this.#seq++,
+          release: () => {
+            if (released) return;
+            released = true;
+            this.#pool.give(data);
+          },
         });
       }
       if (this.#mailbox?.policy === 'backpressure' && this.#mailbox.full) {
@@ -290,7 +302,7 @@ export class FfmpegFrameSource implements FrameSource {
         const found = inOutputSection ? parseOutputVideoSize(line) : undefined;
         if (found) {
           size = found;
-          parser = new RawFrameParser(found.width * found.height * 3);
+          parser = new RawFrameParser(i420Bytes(found.width, found.height), this.#alloc);
           const held = early;
           early = [];
           for (const chunk of held) deliver(chunk);

@@ -5,12 +5,19 @@
  */
 export class RawFrameParser {
   readonly frameBytes: number;
+  readonly #alloc: (bytes: number) => Buffer;
   #current: Buffer | undefined;
   #filled = 0;
 
-  constructor(frameBytes: number) {
+  /**
+   * `alloc` gives the buffer for each frame (a FramePool's take); by default a new one, not from
+   * Node's shared pool: each frame owns its ArrayBuffer (byteOffset 0), so a consumer may
+   * transfer it to a worker thread without taking other data along.
+   */
+  constructor(frameBytes: number, alloc: (bytes: number) => Buffer = (n) => Buffer.allocUnsafeSlow(n)) {
     if (!Number.isInteger(frameBytes) || frameBytes <= 0) throw new RangeError(`frameBytes ${frameBytes}: expected a positive integer`);
     this.frameBytes = frameBytes;
+    this.#alloc = alloc;
   }
 
   /** Bytes of an incomplete frame held back, waiting for the next chunk. */
@@ -19,17 +26,15 @@ export class RawFrameParser {
   }
 
   /**
-   * Feeds one chunk; returns the frames it completed, oldest first. Each frame is a fresh buffer
-   * the caller owns (never a view into `chunk`, which the stream may reuse).
+   * Feeds one chunk; returns the frames it completed, oldest first. Each frame is a buffer from
+   * `alloc` the caller owns (never a view into `chunk`, which the stream may reuse).
    */
   push(chunk: Uint8Array): Buffer[] {
     const out: Buffer[] = [];
     let offset = 0;
     while (offset < chunk.length) {
       if (!this.#current) {
-        // Not from Node's shared pool: each frame owns its ArrayBuffer (byteOffset 0), so a
-        // consumer may transfer it to a worker thread without taking other data along.
-        this.#current = Buffer.allocUnsafeSlow(this.frameBytes);
+        this.#current = this.#alloc(this.frameBytes);
         this.#filled = 0;
       }
       const n = Math.min(this.frameBytes - this.#filled, chunk.length - offset);

@@ -6,6 +6,9 @@
  *   blocked (a blocked ffmpeg falls behind the camera and its RTSP buffers overflow).
  * - 'backpressure': never drops; `full` tells the producer to pause reading until `onDrain`.
  *   For files read as fast as possible, where every frame should be seen (evaluation, tests).
+ *
+ * Items dropped unread (replaced, or discarded at close) go to `onDrop`, so their buffers can be
+ * reused at once.
  */
 export type HandoffPolicy = 'latest' | 'backpressure';
 
@@ -17,10 +20,12 @@ export class Mailbox<T> {
   #error: unknown;
   #dropped = 0;
   #onDrain: (() => void) | undefined;
+  #onDrop: ((item: T) => void) | undefined;
 
-  constructor(policy: HandoffPolicy, onDrain?: () => void) {
+  constructor(policy: HandoffPolicy, onDrain?: () => void, onDrop?: (item: T) => void) {
     this.policy = policy;
     this.#onDrain = onDrain;
+    this.#onDrop = onDrop;
   }
 
   get dropped(): number {
@@ -50,7 +55,7 @@ export class Mailbox<T> {
     }
     if (this.policy === 'latest' && this.#items.length > 0) {
       this.#dropped += this.#items.length;
-      this.#items = [];
+      this.#discard();
     }
     this.#items.push(item);
   }
@@ -73,6 +78,12 @@ export class Mailbox<T> {
     });
   }
 
+  #discard(): void {
+    const items = this.#items;
+    this.#items = [];
+    for (const item of items) this.#onDrop?.(item);
+  }
+
   /**
    * No more items. `discard` drops what is queued (stop: the consumer wants no stale frames);
    * `error` is thrown to the consumer once the queue is empty.
@@ -81,7 +92,7 @@ export class Mailbox<T> {
     if (this.#closed) return;
     this.#closed = true;
     this.#error = opts.error;
-    if (opts.discard) this.#items = [];
+    if (opts.discard) this.#discard();
     const waiter = this.#waiter;
     this.#waiter = undefined;
     if (waiter) {

@@ -6,7 +6,8 @@ import { Mailbox, mailboxIterable } from './mailbox.ts';
 import type { HandoffPolicy } from './mailbox.ts';
 import { delay, systemTimers } from './timers.ts';
 import type { Timers } from './timers.ts';
-import type { RgbImage } from '../../models/types.ts';
+import type { RgbImage, YuvImage } from '../../models/types.ts';
+import { rgbToI420 } from '../../models/yuv.ts';
 import type { CameraState, CameraStatus, Frame, FrameSource } from './types.ts';
 
 export interface StaticFrameSourceOptions {
@@ -27,6 +28,8 @@ export class StaticFrameSource implements FrameSource {
   readonly #opts: StaticFrameSourceOptions;
   readonly #timers: Timers;
   readonly #stop = new AbortController();
+  /** The images as frames (I420, as a camera delivers them), converted once each when first played. */
+  readonly #frames: YuvImage[] = [];
   #mailbox: Mailbox<Frame> | undefined;
   #producer: Promise<void> | undefined;
   #state: CameraState = 'idle';
@@ -65,9 +68,10 @@ export class StaticFrameSource implements FrameSource {
     this.#state = 'streaming';
     for (let seq = 0; !this.#stop.signal.aborted; seq++) {
       if (seq >= images.length && !loop) break;
-      const image = images[seq % images.length] as RgbImage;
+      const i = seq % images.length;
+      const image = (this.#frames[i] ??= rgbToI420(images[i] as RgbImage));
       this.#framesIn++;
-      mailbox.put({ cameraId: this.cameraId, width: image.width, height: image.height, data: image.data, capturedAt: this.#timers.now(), seq });
+      mailbox.put({ format: 'i420', cameraId: this.cameraId, width: image.width, height: image.height, data: image.data, capturedAt: this.#timers.now(), seq });
       if (!(await delay(this.#timers, intervalMs, this.#stop.signal))) return;
     }
     this.#state = 'stopped';

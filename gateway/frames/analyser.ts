@@ -7,7 +7,7 @@
  * every `idleEvery`th frame, so an empty approach costs little but a parked car is still read.
  */
 import type { Frame } from '../../drivers/camera/types.ts';
-import type { PlateRead, RgbImage } from '../../models/types.ts';
+import type { PlateRead, YuvImage } from '../../models/types.ts';
 import type { EventSink } from '../events.ts';
 import { CameraHealth, pictureStats, type HealthOptions } from './health.ts';
 import { MotionGate, type MotionOptions } from './motion.ts';
@@ -31,7 +31,7 @@ export interface AnalyserDeps {
 
 export type FramePlan =
   | { readonly analyse: false; readonly reason: 'idle' }
-  | { readonly analyse: true; readonly image: RgbImage; readonly offset: { x: number; y: number }; readonly moving: boolean };
+  | { readonly analyse: true; readonly image: YuvImage; readonly offset: { x: number; y: number }; readonly moving: boolean };
 
 export interface AnalyserStats {
   framesIn: number;

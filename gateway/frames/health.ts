@@ -5,7 +5,8 @@
  * camera's learned baseline, must persist before it is raised, and is cleared once it is gone, so
  * a passing truck or a cloud does not page anyone. Pure: the caller feeds frames, reads and time.
  */
-import type { RgbImage } from '../../models/types.ts';
+import type { YuvImage } from '../../models/types.ts';
+import { fullRangeLuma } from './motion.ts';
 
 export type HealthCondition = 'no-frames' | 'lens-blocked' | 'defocused' | 'read-rate-collapse';
 
@@ -45,8 +46,8 @@ export interface PictureStats {
   readonly edges: number;
 }
 
-/** Luma statistics on a sampled grid (fine enough for edges: 1 cell ≈ 2–4 pixels across). */
-export function pictureStats(image: RgbImage, gridWidth = 320): PictureStats {
+/** Luma statistics on a sampled grid of the Y plane (fine enough for edges: 1 cell ≈ 2–4 pixels across). */
+export function pictureStats(image: YuvImage, gridWidth = 320): PictureStats {
   const gw = Math.max(2, Math.min(gridWidth, image.width));
   const gh = Math.max(2, Math.round((gw * image.height) / image.width));
   const { data, width, height } = image;
@@ -59,8 +60,7 @@ export function pictureStats(image: RgbImage, gridWidth = 320): PictureStats {
     let prev = -1;
     for (let gx = 0; gx < gw; gx++) {
       const x = Math.min(width - 1, Math.floor(((gx + 0.5) * width) / gw));
-      const i = (y * width + x) * 3;
-      const l = 0.299 * (data[i] ?? 0) + 0.587 * (data[i + 1] ?? 0) + 0.114 * (data[i + 2] ?? 0);
+      const l = fullRangeLuma(data[y * width + x] ?? 16);
       sum += l;
       sum2 += l * l;
       if (prev >= 0) edge += Math.abs(l - prev);

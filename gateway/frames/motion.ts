@@ -1,10 +1,15 @@
 /**
  * The motion gate: a cheap test of whether anything moved, so that an empty approach costs
- * almost nothing. Frames are sampled on a coarse grid (no resize, no copy of the frame), turned
- * to luma, and compared with a slowly adapting background; the gate opens when enough grid
+ * almost nothing. Frames are sampled on a coarse grid (no resize, no copy of the frame) in their
+ * luma (Y) plane, and compared with a slowly adapting background; the gate opens when enough grid
  * cells differ. Lighting drifts (clouds, dusk) are absorbed by the background's adaptation.
  */
-import type { RgbImage } from '../../models/types.ts';
+import type { YuvImage } from '../../models/types.ts';
+
+/** Limited-range luma (Y 16–235) on the full 0–255 scale the thresholds are given in. */
+export function fullRangeLuma(y: number): number {
+  return ((y - 16) * 255) / 219;
+}
 
 export interface MotionOptions {
   /** Grid cells across the frame's width (height follows the aspect ratio). Default 96. */
@@ -40,7 +45,7 @@ export class MotionGate {
   }
 
   /** Samples the frame on the grid: luma of the pixel at each cell's centre. */
-  private sample(image: RgbImage): Float32Array {
+  private sample(image: YuvImage): Float32Array {
     const gw = Math.max(1, Math.min(this.gridWidth, image.width));
     const gh = Math.max(1, Math.round((gw * image.height) / image.width));
     const out = new Float32Array(gw * gh);
@@ -49,15 +54,14 @@ export class MotionGate {
       const y = Math.min(height - 1, Math.floor(((gy + 0.5) * height) / gh));
       for (let gx = 0; gx < gw; gx++) {
         const x = Math.min(width - 1, Math.floor(((gx + 0.5) * width) / gw));
-        const i = (y * width + x) * 3;
-        out[gy * gw + gx] = 0.299 * (data[i] ?? 0) + 0.587 * (data[i + 1] ?? 0) + 0.114 * (data[i + 2] ?? 0);
+        out[gy * gw + gx] = fullRangeLuma(data[y * width + x] ?? 16);
       }
     }
     return out;
   }
 
   /** Feeds one frame. The first frame (or one of another size) only sets the background. */
-  update(image: RgbImage): MotionResult {
+  update(image: YuvImage): MotionResult {
     const cur = this.sample(image);
     const bg = this.background;
     const size = `${image.width}x${image.height}`;

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { FfmpegFrameSource } from '../../drivers/camera/ffmpeg-source.ts';
 import type { FfmpegFrameSourceOptions } from '../../drivers/camera/ffmpeg-source.ts';
 import type { SampleClipManifest } from '../../drivers/camera/sample-clip.ts';
+import { i420Bytes } from '../../models/yuv.ts';
 import { testClip } from '../helpers/clips.ts';
 import { freePort } from '../helpers/ports.ts';
 import { descendants } from '../helpers/processes.ts';
@@ -43,7 +44,7 @@ function consume(source: FfmpegFrameSource): { count: () => number; done: Promis
   let n = 0;
   const done = (async () => {
     for await (const frame of source.frames()) {
-      expect(frame.data.length).toBe(frame.width * frame.height * 3);
+      expect(frame.data.length).toBe(i420Bytes(frame.width, frame.height));
       n++;
     }
   })();

@@ -13,7 +13,7 @@ describe('buildFfmpegArgs', () => {
       const args = buildFfmpegArgs({ url: 'rtsp://cam/live', fps: 4, preset });
       expect(valueOf(args, '-c:v')).toBe(decoder);
       expect(args.indexOf('-c:v')).toBeLessThan(args.indexOf('-i'));
-      expect(valueOf(args, '-pix_fmt')).toBe('rgb24');
+      expect(valueOf(args, '-pix_fmt')).toBe('yuv420p');
     }
     expect(buildFfmpegArgs({ url: 'rtsp://cam/live', fps: 4 })).not.toContain('-c:v');
   });
@@ -41,10 +41,10 @@ describe('buildFfmpegArgs', () => {
     expect(live.indexOf('-stream_loop')).toBeLessThan(live.indexOf('-i'));
   });
 
-  it('decodes to raw rgb24 on stdout at the configured rate, scaled only when asked', () => {
+  it('decodes to raw I420 (yuv420p) on stdout at the configured rate, scaled only when asked', () => {
     const native = buildFfmpegArgs({ url: 'rtsp://cam/live', fps: 4 });
     expect(valueOf(native, '-vf')).toBe('fps=4');
-    expect(valueOf(native, '-pix_fmt')).toBe('rgb24');
+    expect(valueOf(native, '-pix_fmt')).toBe('yuv420p');
     expect(valueOf(native, '-f')).toBe('rawvideo');
     expect(native[native.length - 1]).toBe('pipe:1');
     expect(native).toContain('-an');
@@ -79,6 +79,10 @@ describe('isNetworkUrl', () => {
 
 describe('parseOutputVideoSize', () => {
   it('reads the size of the raw video stream from ffmpeg 5 and 6 banner lines', () => {
+    expect(parseOutputVideoSize('  Stream #0:0: Video: rawvideo (I420 / 0x30323449), yuv420p(progressive), 1920x1080, q=2-31, 186624 kb/s, 8 fps, 8 tbn')).toEqual({
+      width: 1920,
+      height: 1080,
+    });
     expect(
       parseOutputVideoSize('  Stream #0:0(und): Video: rawvideo (RGB[24] / 0x18424752), rgb24(pc, gbr/unknown/unknown, progressive), 640x360, q=2-31, 27648 kb/s, 5 fps, 5 tbn (default)'),
     ).toEqual({ width: 640, height: 360 });

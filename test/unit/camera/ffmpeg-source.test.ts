@@ -7,12 +7,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CameraError, FfmpegFrameSource } from '../../../drivers/camera/ffmpeg-source.ts';
 import type { FfmpegFrameSourceOptions } from '../../../drivers/camera/ffmpeg-source.ts';
 import type { Frame } from '../../../drivers/camera/types.ts';
+import { i420Bytes } from '../../../models/yuv.ts';
 import { fakeSpawner } from './fake-child.ts';
 import type { FakeChild } from './fake-child.ts';
 
-const W = 2;
-const H = 1;
-const FRAME = W * H * 3;
+const W = 4;
+const H = 2;
+const FRAME = i420Bytes(W, H); // 12 bytes: 8 of Y, 2 of U, 2 of V
 
 /** A frame of FRAME bytes all equal to `value`. */
 function frameBytes(value: number, count = 1): Uint8Array {
@@ -247,6 +248,31 @@ describe('FfmpegFrameSource files and hand-off', () => {
     await cam.stop();
   });
 
+  it('reuses the buffers of dropped and released frames for later frames (issue #4: no 6 MB of garbage per frame)', async () => {
+    const { spawn, children } = fakeSpawner((child) => child.write(frameBytes(1)));
+    const cam = source({ spawn });
+    const it = cam.frames()[Symbol.asyncIterator]();
+    const first = (await it.next()).value as Frame;
+    const child = children[0] as FakeChild;
+    child.write(frameBytes(2)); // left unread, then replaced: dropped
+    child.write(frameBytes(3));
+    await settle();
+    const third = (await it.next()).value as Frame;
+    expect(third.data[0]).toBe(3);
+    first.release?.();
+    first.release?.(); // twice: still one spare
+    third.release?.();
+    child.write(frameBytes(4));
+    child.write(frameBytes(5));
+    await settle();
+    const fifth = (await it.next()).value as Frame;
+    // Frames 4 and 5 went into buffers given back (frame 2's, dropped, and the released ones).
+    const recycled = new Set([first, third].map((f) => f.data.buffer));
+    expect(recycled.has(fifth.data.buffer)).toBe(true);
+    expect([...fifth.data]).toEqual([...frameBytes(5)]);
+    await cam.stop();
+  });
+
   it('holds back ffmpeg rather than dropping frames of a file read as fast as possible', async () => {
     const { spawn, children } = fakeSpawner((child) => child.write(frameBytes(1, 3)));
     const cam = source({ spawn, url: '/clips/a.mp4', stallTimeoutMs: 100 });
@@ -269,12 +295,13 @@ describe('FfmpegFrameSource files and hand-off', () => {
       child.write(frameBytes(9, 2)); // raw output may come before the banner is read
       child.say('  Stream #0:0: Video: h264 (High), yuv420p(progressive), 1920x1080, 25 fps');
       child.say("Output #0, rawvideo, to 'pipe:1':");
-      child.say('  Stream #0:0: Video: rawvideo (RGB[24] / 0x18424752), rgb24(pc, progressive), 2x1, q=2-31, 4 fps');
+      child.say('  Stream #0:0: Video: rawvideo (I420 / 0x30323449), yuv420p(progressive), 4x2, q=2-31, 4 fps');
     });
     const cam = new FfmpegFrameSource({ cameraId: 'cam-2', url: 'rtsp://cam/live', fps: 4, spawn });
     const it = cam.frames()[Symbol.asyncIterator]();
     const first = await it.next();
-    expect(first.value).toMatchObject({ width: 2, height: 1, cameraId: 'cam-2' });
+    expect(first.value).toMatchObject({ format: 'i420', width: 4, height: 2, cameraId: 'cam-2' });
+    expect(first.value?.data.length).toBe(FRAME);
     await cam.stop();
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FramePool } from '../../../drivers/camera/frame-pool.ts';
 import { RawFrameParser } from '../../../drivers/camera/frame-parser.ts';
 
 /** n frames of `size` bytes, frame i filled with byte values (i * 31 + offset) & 0xff. */
@@ -63,5 +64,43 @@ describe('RawFrameParser', () => {
   it('rejects a frame size that is not a positive integer', () => {
     expect(() => new RawFrameParser(0)).toThrow(RangeError);
     expect(() => new RawFrameParser(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('FramePool', () => {
+  it('gives back buffers it was given, up to maxSpares, and nothing of another size or twice', () => {
+    const pool = new FramePool(2);
+    const a = pool.take(12);
+    const b = pool.take(12);
+    const c = pool.take(12);
+    expect([a.byteOffset, a.buffer.byteLength]).toEqual([0, 12]); // its own ArrayBuffer: transferable
+    pool.give(a);
+    pool.give(a);
+    pool.give(new Uint8Array(b.buffer)); // another view of the same buffer
+    pool.give(c);
+    expect(pool.spares).toBe(2);
+    pool.give(new Uint8Array(10));
+    expect(pool.spares).toBe(2);
+    const reused = [pool.take(12), pool.take(12)].map((x) => x.buffer);
+    expect(reused).toEqual(expect.arrayContaining([a.buffer, b.buffer]));
+    expect(pool.take(12).buffer).not.toBe(c.buffer); // c was one too many
+  });
+
+  it('empties itself when the frame size changes (the stream was restarted at another size)', () => {
+    const pool = new FramePool();
+    pool.give(pool.take(12));
+    expect(pool.spares).toBe(1);
+    expect(pool.take(24).byteLength).toBe(24);
+    expect(pool.spares).toBe(0);
+  });
+
+  it('feeds the parser: a given-back frame carries the next one', () => {
+    const pool = new FramePool();
+    const parser = new RawFrameParser(4, (n) => pool.take(n));
+    const [first] = parser.push(new Uint8Array([1, 1, 1, 1]));
+    pool.give(first!);
+    const [second] = parser.push(new Uint8Array([2, 2, 2, 2]));
+    expect(second!.buffer).toBe(first!.buffer);
+    expect([...second!]).toEqual([2, 2, 2, 2]);
   });
 });

@@ -75,3 +75,22 @@ describe('LineRing', () => {
     expect(ring.lines()).toEqual(['three', 'four', 'fi']);
   });
 });
+
+describe('Mailbox drops', () => {
+  it("hands what it drops unread (replaced, or discarded at close) to onDrop, so its buffer can be reused", async () => {
+    const dropped: number[] = [];
+    const box = new Mailbox<number>('latest', undefined, (n) => dropped.push(n));
+    box.put(1);
+    box.put(2);
+    expect(dropped).toEqual([1]);
+    await expect(box.take()).resolves.toEqual({ value: 2, done: false });
+    box.put(3);
+    box.close({ discard: true });
+    expect(dropped).toEqual([1, 3]);
+    const kept = new Mailbox<number>('backpressure', undefined, (n) => dropped.push(n));
+    kept.put(4);
+    kept.close();
+    await expect(kept.take()).resolves.toEqual({ value: 4, done: false });
+    expect(dropped).toEqual([1, 3]);
+  });
+});

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createFrameSource, FfmpegFrameSource, StaticFrameSource } from '../../../drivers/camera/index.ts';
 import type { RgbImage } from '../../../models/types.ts';
+import { rgbToI420 } from '../../../models/yuv.ts';
 
 const image = (v: number): RgbImage => ({ width: 1, height: 1, data: new Uint8Array([v, v, v]) });
 
@@ -25,11 +26,14 @@ describe('StaticFrameSource (the simulated camera)', () => {
       if (r.done) break;
       seen.push([r.value.seq, r.value.data[0], r.value.capturedAt - t0]);
     }
+    // Frames come as I420, as a camera delivers them: data[0] is the first pixel's luma.
+    const luma = (v: number): number | undefined => rgbToI420(image(v)).data[0];
     expect(seen).toEqual([
-      [0, 1, 0],
-      [1, 2, 100],
-      [2, 3, 200],
+      [0, luma(1), 0],
+      [1, luma(2), 100],
+      [2, luma(3), 200],
     ]);
+    expect(new Set(seen.map((s) => s[1])).size).toBe(3);
     expect(cam.status()).toMatchObject({ cameraId: 'sim', state: 'stopped', framesIn: 3, restarts: 0 });
   });
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Frame, FrameSource } from '../../../drivers/camera/types.ts';
 import { Pipeline, type PipelineDeps } from '../../../gateway/pipeline.ts';
+import { i420Bytes } from '../../../models/yuv.ts';
 import type { RgbImage } from '../../../models/types.ts';
 import { captureLog } from './log.ts';
 
@@ -13,7 +14,7 @@ function stillCamera(cameraId: string, between: () => void = () => undefined): F
     async *frames(): AsyncIterable<Frame> {
       for (let seq = 0; seq < 16 && !stopped; seq++) {
         if (seq === 8) between();
-        yield { cameraId, seq, capturedAt: 1_000 + seq * 100, width: 16, height: 16, data: new Uint8Array(16 * 16 * 3).fill(90) };
+        yield { format: 'i420', cameraId, seq, capturedAt: 1_000 + seq * 100, width: 16, height: 16, data: new Uint8Array(i420Bytes(16, 16)).fill(90) };
       }
     },
     status: () => ({ cameraId, state: 'streaming', framesIn: 0, framesDropped: 0, restarts: 0 }),

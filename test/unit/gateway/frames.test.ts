@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { RgbImage } from '../../../models/types.ts';
+import type { YuvImage } from '../../../models/types.ts';
+import { rgbToI420 } from '../../../models/yuv.ts';
 import { CameraHealth, pictureStats } from '../../../gateway/frames/health.ts';
 import { MotionGate } from '../../../gateway/frames/motion.ts';
 import { applyPrivacyMasks, cropToZone, toPixels } from '../../../gateway/frames/zones.ts';
 
-/** A textured frame (a fine checkerboard of two greys) with an optional dark block drawn on it. */
-function frame(w: number, h: number, opts: { block?: { x: number; y: number; size: number }; flat?: number; brightness?: number; smooth?: boolean } = {}): RgbImage {
+/** A textured frame (a fine checkerboard of two greys) with an optional dark block drawn on it, as a camera delivers it (I420). */
+function frame(w: number, h: number, opts: { block?: { x: number; y: number; size: number }; flat?: number; brightness?: number; smooth?: boolean } = {}): YuvImage {
   const data = new Uint8Array(w * h * 3);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -16,8 +17,18 @@ function frame(w: number, h: number, opts: { block?: { x: number; y: number; siz
       data.fill(Math.max(0, Math.min(255, v)), (y * w + x) * 3, (y * w + x) * 3 + 3);
     }
   }
-  return { width: w, height: h, data };
+  return rgbToI420({ width: w, height: h, data });
 }
+
+/** The luma (Y) of pixel x, y. */
+const lumaAt = (img: YuvImage, x: number, y: number): number | undefined => img.data[y * img.width + x];
+/** Its U and V. */
+const chromaAt = (img: YuvImage, x: number, y: number): [number | undefined, number | undefined] => {
+  const cw = (img.width + 1) >> 1;
+  const u = img.width * img.height;
+  const i = (y >> 1) * cw + (x >> 1);
+  return [img.data[u + i], img.data[u + cw * ((img.height + 1) >> 1) + i]];
+};
 
 describe('MotionGate', () => {
   it('stays shut on a still scene and opens when a vehicle-sized block moves through', () => {
@@ -51,19 +62,45 @@ describe('zones and privacy masks', () => {
 
   it('blacks out a privacy mask and nothing else', () => {
     const img = frame(100, 50, { flat: 200 });
+    const grey = lumaAt(img, 50, 10);
     applyPrivacyMasks(img, [{ x: 0, y: 0, width: 0.5, height: 1 }]);
-    expect(img.data[(10 * 100 + 10) * 3]).toBe(0);
-    expect(img.data[(10 * 100 + 49) * 3 + 2]).toBe(0);
-    expect(img.data[(10 * 100 + 50) * 3]).toBe(200);
+    // Black in limited range: Y 16, no colour.
+    expect(lumaAt(img, 10, 10)).toBe(16);
+    expect(lumaAt(img, 49, 10)).toBe(16);
+    expect(chromaAt(img, 49, 10)).toEqual([128, 128]);
+    expect(lumaAt(img, 50, 10)).toBe(grey);
+    expect(grey).toBeGreaterThan(150);
+  });
+
+  it('a mask on odd pixels blacks the chroma those pixels use', () => {
+    const img = frame(10, 10, { flat: 200 });
+    for (let i = img.width * img.height; i < img.data.length; i++) img.data[i] = 90; // a colour, not grey
+    applyPrivacyMasks(img, [{ x: 0.3, y: 0.3, width: 0.1, height: 0.1 }]); // pixel 3,3 alone
+    expect(lumaAt(img, 3, 3)).toBe(16);
+    expect(lumaAt(img, 2, 3)).not.toBe(16);
+    expect(chromaAt(img, 3, 3)).toEqual([128, 128]);
+    expect(chromaAt(img, 4, 3)).toEqual([90, 90]);
   });
 
   it('crops to the detection zone and reports its offset', () => {
     const img = frame(100, 50, { block: { x: 60, y: 20, size: 5 } });
     const { image, offset } = cropToZone(img, { x: 0.5, y: 0.2, width: 0.5, height: 0.6 });
     expect(offset).toEqual({ x: 50, y: 10 });
-    expect([image.width, image.height]).toEqual([50, 30]);
-    expect(image.data[((20 - 10) * 50 + (60 - 50)) * 3]).toBe(20); // the block, moved by the offset
+    expect([image.format, image.width, image.height, image.data.length]).toEqual(['i420', 50, 30, 50 * 30 * 1.5]);
+    expect(lumaAt(image, 60 - 50, 20 - 10)).toBe(lumaAt(img, 60, 20)); // the block, moved by the offset
+    expect(lumaAt(img, 60, 20)).toBeLessThan(40);
+    expect(chromaAt(image, 10, 10)).toEqual(chromaAt(img, 60, 20));
     expect(cropToZone(img, undefined).image).toBe(img);
+  });
+
+  it('moves a zone that starts on an odd pixel to the even one before it (a chroma sample starts there)', () => {
+    const img = frame(128, 64, { block: { x: 60, y: 20, size: 5 } });
+    const { image, offset } = cropToZone(img, { x: 51 / 128, y: 11 / 64, width: 20 / 128, height: 10 / 64 }); // pixels 51,11 to 71,21
+    expect(offset).toEqual({ x: 50, y: 10 });
+    expect([image.width, image.height]).toEqual([21, 11]);
+    expect(image.data.length).toBe(21 * 11 + 2 * 11 * 6);
+    expect(lumaAt(image, 10, 10)).toBe(lumaAt(img, 60, 20));
+    expect(chromaAt(image, 10, 10)).toEqual(chromaAt(img, 60, 20));
   });
 });
 

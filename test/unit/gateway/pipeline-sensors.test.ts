@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Frame, FrameSource } from '../../../drivers/camera/types.ts';
 import { Pipeline, type PipelineDeps } from '../../../gateway/pipeline.ts';
+import { i420Bytes } from '../../../models/yuv.ts';
 import type { Detection, PassSpeed } from '../../../gateway/types.ts';
 import { scriptedRead } from '../../../models/scripted-recognizer.ts';
 import { captureLog } from '../drivers/log.ts';
@@ -14,7 +15,7 @@ function plateCamera(cameraId: string): FrameSource {
     async *frames(): AsyncIterable<Frame> {
       for (let seq = 0; seq < 6 && !stopped; seq++) {
         // Frames differ, so the motion gate lets each through.
-        yield { cameraId, seq, capturedAt: 10_000 + seq * 100, width: 16, height: 16, data: new Uint8Array(16 * 16 * 3).fill(40 + seq * 30) };
+        yield { format: 'i420', cameraId, seq, capturedAt: 10_000 + seq * 100, width: 16, height: 16, data: new Uint8Array(i420Bytes(16, 16)).fill(40 + seq * 30) };
       }
     },
     status: () => ({ cameraId, state: 'streaming', framesIn: 0, framesDropped: 0, restarts: 0 }),

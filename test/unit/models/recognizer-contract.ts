@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidImageError, RecognitionAbortedError, RecognizerClosedError } from '../../../models/errors.ts';
 import { renderPlate } from '../../../models/synth/plate.ts';
 import type { PlateRead, PlateRecognizer, RgbImage } from '../../../models/types.ts';
+import { i420Bytes, rgbToI420 } from '../../../models/yuv.ts';
 
 export const CONTRACT_PLATE = '7ABC123';
 
@@ -61,6 +62,17 @@ export function describeRecognizerContract(name: string, make: () => Promise<Pla
       reads.forEach(expectWellFormedRead);
       for (const v of Object.values(timings)) expect(v).toBeGreaterThanOrEqual(0);
       expect(timings.totalMs).toBeGreaterThanOrEqual(timings.detectMs);
+    });
+
+    it('reads a camera frame (I420) as it reads the same picture in RGB', async () => {
+      const frame = rgbToI420(plate);
+      const { reads } = await recognizer.recognize(frame);
+      expect(reads.map((r) => r.text)).toEqual([CONTRACT_PLATE]);
+      reads.forEach(expectWellFormedRead);
+      expect(frame.data.length).toBe(i420Bytes(plate.width, plate.height)); // the caller's frame is left as it was
+      const err: unknown = await recognizer.recognize({ ...frame, data: frame.data.subarray(1) }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidImageError);
+      expect((err as Error).message).toMatch(/I420/);
     });
 
     it.each(BAD_IMAGES)('rejects bad input (%s) with InvalidImageError', async (_label, image, message) => {
