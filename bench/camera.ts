@@ -11,7 +11,8 @@
  * overview JPEGs encoded (overviewsEncoded: one each time a frame became a pass's best).
  * Options: --seconds=N (default 60), --fps=N: the rate each camera hands frames to the
  * pipeline (default 8; the cameras themselves stream 15 fps and ffmpeg decodes every frame);
- * --width=N: frames scaled to this width (the camera config's `width`; default native 1920).
+ * --width=N: frames scaled to this width (the camera config's `width`; default native 1920);
+ * --det-max-side=N: the recogniser's detMaxSide (`recognizer.detMaxSide`; default the pack's).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,12 +61,14 @@ export const run: Bench = async ({ print, args }) => {
   const fps = Number(args.find((a) => a.startsWith('--fps='))?.slice(6) ?? '8');
   const widthArg = args.find((a) => a.startsWith('--width='))?.slice(8);
   const width = widthArg === undefined ? undefined : Number(widthArg);
+  const detArg = args.find((a) => a.startsWith('--det-max-side='))?.slice(15);
+  const detMaxSide = detArg === undefined ? undefined : Number(detArg);
   print(`generating two ${seconds} s 1920×1080 15 fps clips (cached)…`);
   const clips = await Promise.all([11, 12].map((seed) => ensureSampleClip(CACHE, {
     seed, width: 1920, height: 1080, fps: 15, vehicleCount: Math.max(1, Math.floor((seconds - 2) / 3.5)), secondsPerVehicle: 4, headwaySec: 3.5,
   })));
   const servers = await Promise.all(clips.map((c) => startRtspServer({ clip: c.path, noLoop: true })));
-  const recognizer = await createRecognizer({ kind: 'onnx', inWorker: true });
+  const recognizer = await createRecognizer({ kind: 'onnx', inWorker: true, ...(detMaxSide !== undefined && { detMaxSide }) });
   const dir = mkdtempSync(join(tmpdir(), 'alpr-bench-camera-'));
   const store = await openDetectionStore({ dataDir: dir, deviceId: 'bench', events: { emit: () => undefined } });
   try {
@@ -129,6 +132,7 @@ export const run: Bench = async ({ print, args }) => {
       seconds,
       cameraFps: fps,
       ...(width !== undefined ? { width } : {}),
+      ...(detMaxSide !== undefined ? { detMaxSide } : {}),
       vehiclesPlanted: planted.length,
       vehiclesRead: planted.filter((p) => read.has(p)).length,
       detections: detections.length,
