@@ -203,9 +203,9 @@ export function stampHitJson(draftJson: string, publishedAt: number, attempt: nu
 }
 
 /**
- * stampHitJson on the draft's UTF-8 bytes (as the outbox gives them back): the same JSON, in two
- * parts — the draft less its closing brace, and the stamp — not copied into one buffer (the
- * sealing reads them as one: b64u.ts writeB64u).
+ * stampHitJson on the draft's UTF-8 bytes: the same JSON, in two parts — the draft less its
+ * closing brace, and the stamp — not copied into one buffer (the sealing reads them as one:
+ * b64u.ts writeB64u).
  */
 export function stampHitParts(draftJson: Buffer, publishedAt: number, attempt: number): readonly [Buffer, Buffer] {
   const last = draftJson.length - 1;
@@ -214,10 +214,6 @@ export function stampHitParts(draftJson: Buffer, publishedAt: number, attempt: n
   return [draftJson.subarray(0, last), Buffer.from(last === 1 ? stamp : `,${stamp}`, 'utf8')];
 }
 
-/** stampHitParts as one buffer. */
-export function stampHitBytes(draftJson: Buffer, publishedAt: number, attempt: number): Buffer {
-  return Buffer.concat(stampHitParts(draftJson, publishedAt, attempt));
-}
 
 /** Validates a decoded message (the receiver, after the envelope is opened and verified). */
 export function parseHitMessage(json: unknown): HitMessage {

@@ -42,12 +42,7 @@ export interface OutboxEntryMeta {
 }
 
 export interface OutboxEntry<T = unknown> extends OutboxEntryMeta {
-  /**
-   * The body as queued: the UTF-8 JSON add() sealed (a hit's is stamped and signed as it is, not
-   * parsed and written again, nor turned into a string and back: ~0.2 ms a hit read from disk).
-   */
-  readonly bytes: Buffer;
-  /** `bytes` as text, at each access. */
+  /** The body as queued: the JSON text add() sealed (a hit's is stamped and signed as it is, not parsed and written again). */
   readonly json: string;
   /** `json` parsed, at each access. */
   readonly body: T;
@@ -97,11 +92,11 @@ export class Outbox {
   /** By id, for acks; and one queue per priority, each in sequence order (appends only). */
   private readonly entries = new Map<string, OutboxEntryMeta>();
   /**
-   * Bodies (the UTF-8 JSON sealed on disk) of the entries committed last, for their first send: reading a 100 KB value straight
+   * Bodies (as the JSON sealed on disk) of the entries committed last, for their first send: reading a 100 KB value straight
    * back from LevelDB cost ~1 ms of main-thread time per hit (bench delivery's profile), the
    * largest single cost of sending. Bounded; a re-send, or a send after a restart, reads the disk.
    */
-  private readonly fresh = new Map<string, Buffer>();
+  private readonly fresh = new Map<string, string>();
   private readonly queues: Map<string, OutboxEntryMeta>[] = KIND_OF.map(() => new Map());
   private seq = 0;
   /** Writes are serialised so sequence numbers reach the disk in order. */
@@ -158,7 +153,7 @@ export class Outbox {
     const ops: OutboxOp[] = [];
     const added: OutboxEntryMeta[] = [];
     const seqOf = new Map<string, number>();
-    const jsonOf = new Map<string, Buffer>();
+    const jsonOf = new Map<string, string>();
     const max = this.deps.maxEntries ?? Infinity;
     let seq = this.seq;
     const outcome: ({ seq: number } | { error: Error })[] = [];
@@ -175,8 +170,8 @@ export class Outbox {
       seq += 1;
       const queuedAt = this.deps.now();
       const key = entryKey(p.kind, seq, queuedAt, p.id);
-      const json = utf8(JSON.stringify(p.body));
-      ops.push({ type: 'put', key, value: seal(this.deps.key, json, key, this.deps.random) });
+      const json = JSON.stringify(p.body);
+      ops.push({ type: 'put', key, value: seal(this.deps.key, utf8(json), key, this.deps.random) });
       jsonOf.set(p.id, json);
       if (p.extra) ops.push(...p.extra());
       added.push({ id: p.id, kind: p.kind, seq, queuedAt, key });
@@ -210,17 +205,14 @@ export class Outbox {
     } else {
       const raw = await this.deps.db.get(meta.key);
       if (raw === undefined) return undefined;
-      json = open(this.deps.key, raw, meta.key);
+      json = open(this.deps.key, raw, meta.key).toString('utf8');
     }
-    const bytes = json;
+    const text = json;
     return {
       ...meta,
-      bytes,
-      get json(): string {
-        return bytes.toString('utf8');
-      },
+      json: text,
       get body(): T {
-        return JSON.parse(bytes.toString('utf8')) as T;
+        return JSON.parse(text) as T;
       },
     };
   }

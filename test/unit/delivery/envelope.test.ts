@@ -2,7 +2,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { CompactSign, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACK_TYP, EnvelopeError, openHit, sealHit, signJson, verifySigned } from '../../../gateway/delivery/envelope.ts';
-import { buildHitDraft, hitMessageSchema, parseHitMessage, stampHit, stampHitBytes, stampHitJson } from '../../../gateway/delivery/hit-message.ts';
+import { buildHitDraft, hitMessageSchema, parseHitMessage, stampHit, stampHitJson, stampHitParts } from '../../../gateway/delivery/hit-message.ts';
 import { createTestPki } from '../../helpers/pki.ts';
 import { IMAGES, deliveryPki, hitDetection, type DeliveryPki } from './fixtures.ts';
 
@@ -45,10 +45,11 @@ describe('hit envelope (JWS in JWE, jose)', () => {
     expect(stampHitJson(json, 1_790_000_000_100, 3)).toBe(JSON.stringify(stampHit(JSON.parse(json) as typeof draft, 1_790_000_000_100, 3)));
     expect(JSON.parse(stampHitJson('{}', 5, 1))).toEqual({ publishedAt: 5, attempt: 1 });
     expect(() => stampHitJson('[1]', 5, 1)).toThrow(/not a JSON object/);
-    // The same on the UTF-8 bytes the outbox gives back.
-    expect(stampHitBytes(Buffer.from(json), 1_790_000_000_100, 3).toString('utf8')).toBe(stampHitJson(json, 1_790_000_000_100, 3));
-    expect(stampHitBytes(Buffer.from('{}'), 5, 1).toString('utf8')).toBe(stampHitJson('{}', 5, 1));
-    expect(() => stampHitBytes(Buffer.from('[1]'), 5, 1)).toThrow(/not a JSON object/);
+    // The same on its UTF-8 bytes, in two parts.
+    const stamped = (text: string, at: number, attempt: number): string => Buffer.concat(stampHitParts(Buffer.from(text), at, attempt)).toString('utf8');
+    expect(stamped(json, 1_790_000_000_100, 3)).toBe(stampHitJson(json, 1_790_000_000_100, 3));
+    expect(stamped('{}', 5, 1)).toBe(stampHitJson('{}', 5, 1));
+    expect(() => stampHitParts(Buffer.from('[1]'), 5, 1)).toThrow(/not a JSON object/);
   });
 
   it('explains an edit-distance match character by character', () => {
