@@ -151,6 +151,8 @@ export const run: Bench = async ({ print, args }) => {
       decodeCpuPct: Math.round(([...ffmpegCpu.values()].reduce((a, b) => a + b, 0) / elapsed) * 100),
     };
     print(`  vehicles read ${figures.vehiclesRead}/${figures.vehiclesPlanted} (${figures.detections} detections)`);
+    const missed = planted.filter((p) => !read.has(p));
+    if (missed.length) print(`  vehicles not read: ${missed.join(', ')}`);
     const extra = detections.filter((d) => !planted.includes(`${d.cameraId}:${d.plate}`));
     const seen = new Map<string, number>();
     for (const d of detections) seen.set(`${d.cameraId}:${d.plate}`, (seen.get(`${d.cameraId}:${d.plate}`) ?? 0) + 1);
