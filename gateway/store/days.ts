@@ -108,8 +108,12 @@ interface Slot {
   lastUsed: number;
 }
 
-/** Day databases kept open at once; the least recently used idle one is closed beyond this. */
-export const DEFAULT_MAX_OPEN_DAYS = 12;
+/**
+ * Day databases kept open at once; the least recently used idle one is closed beyond this. Enough
+ * for a search over the default 30 days without reopening any: with 12, a 30-day search closed
+ * and reopened databases all the way (store bench: 468 ms against ~125 ms).
+ */
+export const DEFAULT_MAX_OPEN_DAYS = 40;
 
 export class DataDb implements KV {
   /** Days with a database on disk. */
