@@ -2,12 +2,16 @@
  * Freeing a large file without stalling the synced writes beside it. Unlinking a quarter-gigabyte
  * at once is one large filesystem journal commit, and every fdatasync of the writer waits for it
  * (measured: 100–200 ms stalls); truncating it a slice at a time with a pause between lets the
- * writer's syncs through.
+ * writer's syncs through. The slices are small: each truncation's freed extents go into the
+ * journal commit that the writer's next fdatasync waits for. Store bench, puts during the
+ * freeing of a 3 GB day of images: 16 MB slices p50 10–12 ms, p99 84–86 ms; 4 MB 1.8 / 21 ms;
+ * 2 MB 1.8 / 20 ms; 1 MB 1.5 / 15 ms. The whole purge took 2.4–4.0 s with 16 MB slices, 4.6 s
+ * with 2 MB and 5.3–8.3 s with 1 MB (its goal is 10 s): 2 MB is the trade.
  */
 import { open, rm, stat } from 'node:fs/promises';
 
-const STEP = 16 * 1024 * 1024;
-const PAUSE_MS = 5;
+const STEP = 2 * 1024 * 1024;
+const PAUSE_MS = 1;
 
 export type Pause = (ms: number) => Promise<void>;
 
