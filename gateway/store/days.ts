@@ -160,6 +160,11 @@ export class DataDb implements KV {
     return [...this.slots.keys()].sort();
   }
 
+  /** Whether a day's database holds nothing but its day record (or there is none). */
+  async dayIsEmpty(day: string): Promise<boolean> {
+    return this.withDay(day, false, async (db) => (await db.keys({ limit: 2 }).all()).every((k) => k === DAY_META), true);
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     const day = dayOfKey(key);
     if (day === undefined) return this.main.get(key);

@@ -215,6 +215,10 @@ export async function purgePartitions(core: StoreCore, partitions: readonly Part
   }
   for (const day of dropping) await core.data.dropDay(day);
   await compactPrefixes(core, compact);
+  // A day left with no data by a partial purge (one that had an index but no chain, say) goes too.
+  for (const day of new Set(partitions.filter((p) => p.cls !== 'audit' && !dropping.has(p.day)).map((p) => p.day))) {
+    if (core.data.days().includes(day) && (await core.data.dayIsEmpty(day))) await core.data.dropDay(day);
+  }
   const out: DeletionReceipt[] = [];
   for (const { p, keyId, shreddedAt, counts, heads } of done) {
     const receipt: DeletionReceipt = {

@@ -6,6 +6,7 @@ import { createDb } from '../../../gateway/store/db.ts';
 import { DataDb } from '../../../gateway/store/days.ts';
 import { DAY_SUBLEVEL_PREFIXES, K, dayOf, dayOfKey, range } from '../../../gateway/store/layout.ts';
 import { utf8 } from '../../../gateway/store/crypto.ts';
+import { raw } from './store-raw.ts';
 import { DAY_MS, INVESTIGATOR, SUPERVISOR, T0, detection, jpeg, match, openTestStore, removeTempDirs, tempDir } from './store-fixtures.ts';
 
 afterEach(removeTempDirs);
@@ -138,6 +139,30 @@ describe('one database per storage day', () => {
     await main.open();
     for (const prefix of DAY_SUBLEVEL_PREFIXES) expect(await main.keys({ ...range(prefix), limit: 1 }).all()).toEqual([]);
     await main.close();
+  });
+
+  it('a day left with no data by a purge that did not drop it whole is removed too', async () => {
+    const { store, dir, clock } = await openTestStore();
+    const d = detection(next(T0), T0, '4EMP001');
+    await store.put(d, { plate: jpeg('e') });
+    await store.close();
+    // Only its plate index left: no record, image pointer or chain (so its chain is never due).
+    const { db, close } = await raw(dir);
+    const day = dayOf(T0);
+    for (const prefix of [`det!${day}!`, `img!${day}!`, K.linkPrefix(day, 'north'), `hed!${day}!`]) {
+      const keys = await db.keys(range(prefix)).all();
+      await db.batch(keys.map((key) => ({ type: 'del' as const, key })));
+    }
+    expect(await db.keys(range(K.indexPrefix('read', day))).all()).toHaveLength(1);
+    await close();
+
+    clock.t = T0 + 31 * DAY_MS;
+    const again = await openTestStore({ dir, clock });
+    const receipts = await again.store.purge();
+    expect(receipts.find((r) => r.class === 'read')?.counts).toMatchObject({ det: 0, 'idx!read': 1 });
+    expect(receipts.some((r) => r.class === 'chain')).toBe(false);
+    expect(existsSync(join(dir, 'days', day))).toBe(false);
+    await again.store.close();
   });
 
   it('a damaged day database is quarantined and repaired at open, reported, and the store runs on', async () => {
