@@ -33,11 +33,19 @@ export class ReportCollector {
   readonly misreads: Misread[] = [];
   /** (truth, read) of every plate whose chosen read overlaps it, for the confusion table. */
   readonly pairs: [string, string][] = [];
+  /** Images whose reads hit a hot-list entry that is none of their plates. */
+  readonly falseHits: { readonly file: string; readonly truths: readonly string[]; readonly reads: readonly string[]; readonly entries: readonly string[] }[] = [];
 
   readonly inspect: ImageInspector = async (sample, outcome, image, reads) => {
     if (outcome.error !== undefined || !outcome.score) {
       for (const t of sample.truths) this.misreads.push({ file: sample.file, truth: t.plate, candidates: [], kind: 'error', error: outcome.error ?? 'not scored' });
       return;
+    }
+    if (outcome.score.falseHits.length) {
+      this.falseHits.push({
+        file: sample.file, truths: sample.truths.map((t) => t.plate), entries: outcome.score.falseHits,
+        reads: outcome.reads.map((r) => `${r.text} (${(r.votes ?? []).map((v) => `${v.text} ${v.score.toFixed(2)}`).join(', ')})`),
+      });
     }
     for (const ts of outcome.score.truths) {
       const chosen = ts.chosen !== undefined ? outcome.reads[ts.chosen] : undefined;
@@ -147,6 +155,11 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 <p>Truth aligned with the read by edit distance, over plates whose read overlaps the plate. <code>A→B</code>: A read as B; <code>−A</code>: A not read; <code>+B</code>: B read where there is nothing.</p>
 <table><tr><th>confusion</th><th>truth</th><th>read</th><th>count</th></tr>${confusions
     .map((c) => `<tr><td>${esc(c.label)}</td><td>${esc(c.truth || '—')}</td><td>${esc(c.read || '—')}</td><td class="n">${c.count}</td></tr>`)
+    .join('')}</table>
+<h2>False hits (${collector.falseHits.length} image${collector.falseHits.length === 1 ? '' : 's'})</h2>
+<p>Reads, with the candidates the gateway matches and their share of the vote, that hit a hot-list entry which is none of the image's plates.</p>
+<table><tr><th>image</th><th>plates</th><th>entries hit</th><th>reads</th></tr>${collector.falseHits
+    .map((f) => `<tr><td class="file">${esc(f.file)}</td><td>${esc(f.truths.join(', '))}</td><td>${esc(f.entries.join(', '))}</td><td>${esc(f.reads.join('; '))}</td></tr>`)
     .join('')}</table>
 <h2>Misreads (${misreads.length})</h2>
 <div class="grid">${misreads.map(card).join('\n')}</div>

@@ -62,7 +62,8 @@ describe('alpr eval on plate crops (groundtruth.csv)', () => {
       [a!.width, [scriptedRead('7ABC123', { state: 'ca' })]], // exact, state right
       [b!.width, [scriptedRead('8KT4821', { candidates: [{ text: '8KT4821', score: 0.6 }, { text: 'BKT4821', score: 0.3 }] })]], // look-alike, top-3
       // c: nothing read
-      [d!.width, [scriptedRead('GTR601')]], // a character dropped
+      // a character dropped, and a strong alternative that is image a's plate: a false hit
+      [d!.width, [scriptedRead('GTR601', { candidates: [{ text: 'GTR601', score: 0.6 }, { text: '7ABC123', score: 0.4 }] })]],
     ]);
     const io = captureIo();
     const report = path.join(tmp.dir, 'out', 'report.html');
@@ -81,7 +82,7 @@ describe('alpr eval on plate crops (groundtruth.csv)', () => {
       top3Rate: 0.5,
       noPlateRate: 0.25,
       hitRecall: 0.5,
-      falseHitRate: 0,
+      falseHitRate: 0.25,
       stateRate: 0.25,
       hotlistSize: 1004,
       report,
@@ -92,6 +93,8 @@ describe('alpr eval on plate crops (groundtruth.csv)', () => {
     const html = await readFile(report, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('Misreads (3)');
+    expect(html).toContain('False hits (1 image)');
+    expect(html).toMatch(/<td>7ABC123<\/td><td>GTR601 \(GTR601 0\.60, 7ABC123 0\.40\)<\/td>/);
     expect(html.match(/<figure class="card">/g)).toHaveLength(3);
     expect(html.match(/src="data:image\/jpeg;base64,/g)?.length).toBeGreaterThanOrEqual(3);
     expect(html).toContain('<td>B→8</td>');
