@@ -1,7 +1,7 @@
 /**
  * The evaluation's HTML report: one self-contained page (styles inline, images as small JPEG data
  * URLs of plate regions only, never whole scenes) with the summary figures, the kinds of mistake,
- * the character confusions and a gallery of every misread.
+ * the character confusions, the images with false hits and a gallery of every misread.
  */
 import { align, classifyMisread, countConfusions, type ConfusionCount, type MisreadKind } from './confusions.ts';
 import { shrinkJpeg, thumbnailJpeg } from './decode.ts';
