@@ -1,9 +1,12 @@
 /**
- * Evidence-store bench: `npm run bench -- store [--json] [--scale=0.1] [--rate=500] [--ingest-seconds=10]`.
+ * Evidence-store bench: `npm run bench -- store [--json] [--scale=0.1] [--rate=500] [--ingest-seconds=10] [--trace]`
+ * (`--trace`: p99 and max of the puts per second of the purge phase, and which part of it ran).
  *   ingest   detections with 30 KB of images (27 KB overview, 3 KB plate crop) offered at `rate`
  *            per second while the purge of a full day runs: ingestPerSec, putP99Ms (and without)
  *   purge    one day of `100000 × scale` detections, settled first as a 31-day-old day would be
- *            (fully compacted): shred, range-delete, unlink image files, compact (purgeMs)
+ *            (fully compacted): shred the keys, drop the day's database, sign the receipts
+ *            (purgeMs); the files then freed in the background (freeMs, from the purge's start);
+ *            the puts beside it are measured until both are done
  *   search   partial-plate patterns over 30 days × `50000 × scale` reads per day (searchMs:
  *            median of the first pattern; searchWorstMs over all of them)
  * Baselines measured in the same run: the plain store this one replaced (one synced LevelDB batch
@@ -80,10 +83,11 @@ async function flood(put: (d: Detection) => Promise<unknown>, writers: number, u
  * whether or not earlier ones have finished, until `until()` — as cameras would. Each latency is
  * measured from the put's scheduled start, so a stall counts against every put it delays.
  */
-async function paced(put: (d: Detection) => Promise<unknown>, rate: number, until: () => boolean, at: () => number): Promise<{ perSec: number; p99: number; max: number; n: number }> {
+async function paced(put: (d: Detection) => Promise<unknown>, rate: number, until: () => boolean, at: () => number): Promise<{ perSec: number; p99: number; max: number; n: number; t0: number; samples: [number, number][] }> {
   const newId = createUuidV7();
   const plate = plateGen(99);
   const lat: number[] = [];
+  const samples: [number, number][] = [];
   const pending: Promise<void>[] = [];
   const t0 = performance.now();
   let i = 0;
@@ -96,12 +100,15 @@ async function paced(put: (d: Detection) => Promise<unknown>, rate: number, unti
     }
     const t = at();
     const d = detectionAt(newId(t), t, plate(), `cam${i % 4}`);
-    pending.push(put(d).then(() => void lat.push(performance.now() - due)));
+    pending.push(put(d).then(() => {
+      lat.push(performance.now() - due);
+      samples.push([due, performance.now() - due]);
+    }));
     i++;
   }
   await Promise.all(pending);
   const secs = (performance.now() - t0) / 1000;
-  return { perSec: lat.length / secs, p99: quantile(lat, 0.99), max: Math.max(...lat), n: lat.length };
+  return { perSec: lat.length / secs, p99: quantile(lat, 0.99), max: Math.max(...lat), n: lat.length, t0, samples };
 }
 
 /** The store this one replaced: JSON and JPEG in the clear, one synced batch per detection. */
@@ -170,18 +177,32 @@ export const run: Bench = async ({ print, args }) => {
     print(`store ingest, no purge: ${round(quiet.perSec)} /s, p99 ${round(quiet.p99, 2)} ms`);
     print('purging the full day while ingesting…');
     let purgeMs = 0;
+    let freeMs = 0;
     let purged = 0;
     const tp = performance.now();
-    const purge = store.purge().then((receipts) => {
+    // The puts are measured until the purged files are freed too (in the background: reaper.ts).
+    const purge = store.purge().then(async (receipts) => {
       purgeMs = performance.now() - tp;
       purged = receipts.find((r) => r.class === 'read')?.counts.det ?? 0;
+      await store.settled();
+      freeMs = performance.now() - tp;
     });
     let purging = true;
     void purge.finally(() => (purging = false));
     const busyEnd = performance.now() + minIngestMs;
     const busy = await paced((d) => store.put(d, IMAGES), rate, () => !purging && performance.now() > busyEnd, () => clock.t++);
     await purge;
-    print(`  purge ${round(purgeMs)} ms (${purged} records); ingest meanwhile ${round(busy.perSec)} /s, p99 ${round(busy.p99, 2)} ms, max ${round(busy.max)} ms`);
+    if (args.includes('--trace')) {
+      // Per second of the busy phase: p99 and max of the puts scheduled in it, and what ran.
+      for (let sec = 0; sec * 1000 < busy.samples.length * (1000 / rate) + 1000; sec++) {
+        const from = busy.t0 + sec * 1000;
+        const lat = busy.samples.filter(([due]) => due >= from && due < from + 1000).map(([, l]) => l);
+        if (!lat.length) continue;
+        const phase = from - tp < purgeMs ? 'purge' : from - tp < freeMs ? 'freeing' : 'after';
+        print(`  t=${String(sec).padStart(3)} s ${phase.padEnd(7)} p99 ${round(quantile(lat, 0.99), 1)} ms, max ${round(Math.max(...lat), 1)} ms`);
+      }
+    }
+    print(`  purge ${round(purgeMs)} ms (${purged} records), files freed after ${round(freeMs)} ms; ingest meanwhile ${round(busy.perSec)} /s, p99 ${round(busy.p99, 2)} ms, max ${round(busy.max)} ms`);
     await store.close();
 
     // 4. Search over 30 days of reads in the sealed index.
@@ -233,7 +254,7 @@ export const run: Bench = async ({ print, args }) => {
     return {
       ingestPerSec: round(busy.perSec), putP99Ms: round(busy.p99, 2), purgeMs: round(purgeMs), searchMs: round(searchMs),
       searchWorstMs: round(searchWorstMs), purgeRecords: purged, searchDays: days, searchReadsPerDay: perDay, searchHits: found[PATTERNS[0] as string] ?? 0,
-      putMaxMs: round(busy.max, 1), offeredPerSec: rate, fillPerSec: round(fill.perSec),
+      freeMs: round(freeMs), putMaxMs: round(busy.max, 1), offeredPerSec: rate, fillPerSec: round(fill.perSec),
       ingestNoPurgePerSec: round(quiet.perSec), putNoPurgeP99Ms: round(quiet.p99, 2),
       baselineIngestPerSec: round(base.perSec), baselinePutP99Ms: round(base.p99, 2), baselineSearchMs: round(baselineSearchMs),
       ingestVsBaseline: round(busy.perSec / base.perSec, 2), putP99VsBaseline: round(busy.p99 / base.p99, 2),

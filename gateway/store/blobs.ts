@@ -12,10 +12,11 @@
  * of a file — never a pointer to bytes that are not on disk. Each image is sealed with its
  * pointer's key as associated data, so bytes moved, swapped or altered fail their tag.
  */
-import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntegrityError } from './errors.ts';
-import { freeFile, realPause, type Pause } from './free-file.ts';
+import { freeFile } from './free-file.ts';
+import type { Reaper } from './reaper.ts';
 
 export type BlobClass = 'image' | 'hit';
 
@@ -45,8 +46,8 @@ export class BlobStore {
 
   constructor(
     private readonly dir: string,
-    /** Injected so tests need not wait (see free-file.ts). */
-    private readonly pause: Pause = realPause,
+    /** Frees dropped files in the background; without one they are freed at once (free-file.ts). */
+    private readonly reaper?: Reaper,
   ) {}
 
   private path(cls: BlobClass, day: string, f: number): string {
@@ -104,7 +105,10 @@ export class BlobStore {
     }
   }
 
-  /** Deletes every file of (cls, day); returns how many files and bytes. */
+  /**
+   * Deletes every file of (cls, day) — into the reaper's trash, freed in the background, when
+   * there is a reaper; returns how many files and the bytes they held.
+   */
   async drop(cls: BlobClass, day: string): Promise<{ files: number; bytes: number }> {
     const id = `${cls}!${day}`;
     const tail = this.tails.get(id);
@@ -115,7 +119,13 @@ export class BlobStore {
     let bytes = 0;
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (FILE.exec(name)?.[1] !== cls) continue;
-      bytes += await freeFile(join(dir, name), this.pause);
+      const path = join(dir, name);
+      if (this.reaper) {
+        bytes += (await stat(path).catch(() => undefined))?.size ?? 0;
+        await this.reaper.bury(path, `blob-${day}-${name.replace(/\.blob$/, '')}`);
+      } else {
+        bytes += await freeFile(path);
+      }
       files++;
     }
     if ((await readdir(dir).catch(() => ['?'])).length === 0) await rm(dir, { recursive: true, force: true });

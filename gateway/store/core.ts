@@ -9,6 +9,7 @@ import type { Db } from './db.ts';
 import type { DataDb } from './days.ts';
 import type { IndexBook } from './index-book.ts';
 import type { Keyring } from './keyring.ts';
+import type { Reaper } from './reaper.ts';
 import type { DeviceSigner } from './signer.ts';
 import type { Writer } from './writer.ts';
 
@@ -29,6 +30,8 @@ export interface StoreCore {
   readonly data: DataDb;
   /** Image bytes (blobs.ts); the database holds pointers. */
   readonly blobs: BlobStore;
+  /** Frees purged files in the background (reaper.ts). */
+  readonly reaper: Reaper;
   readonly master: Buffer;
   readonly keyring: Keyring;
   readonly signer: DeviceSigner;

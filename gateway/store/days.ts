@@ -13,13 +13,14 @@
  * its lower bound and must stay within one day. Reads of a day that has no database find nothing
  * and create nothing; the first write of a day creates its database.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnusableDatabaseError, openWithRecovery, type RecoveryReport } from './corruption.ts';
 import { fromUtf8, utf8 } from './crypto.ts';
 import { SYNC, type BatchOp, type Db } from './db.ts';
-import { freeFile, realPause, type Pause } from './free-file.ts';
+import { freeFile } from './free-file.ts';
 import { DAY_SUBLEVEL_PREFIXES, dayOfKey, range } from './layout.ts';
+import type { Reaper } from './reaper.ts';
 
 export interface RangeOptions {
   readonly gt?: string;
@@ -129,7 +130,8 @@ export class DataDb implements KV {
     private readonly now: () => number,
     /** A day database was damaged and has been repaired or replaced (corruption.ts). */
     private readonly onRecovered: (day: string, report: RecoveryReport) => void,
-    private readonly pause: Pause = realPause,
+    /** Frees dropped days in the background; without one (tools, tests) they are freed at once. */
+    private readonly reaper?: Reaper,
     /**
      * Each open LevelDB holds four files open and up to its table cache more; a year of hit
      * retention is 365 databases, so only this many stay open, the rest opened when asked for.
@@ -227,16 +229,23 @@ export class DataDb implements KV {
   }
 
   /**
-   * Drops a day's database whole: closed (once nothing reads it), every file freed and unlinked,
-   * the directory removed. Its keys must have been shredded first (retention.ts). Returns the
-   * bytes freed.
+   * Drops a day's database whole: closed (once nothing reads it), its directory moved to the
+   * reaper's trash and freed there in the background (reaper.ts), or freed here a slice at a
+   * time when there is no reaper. Its keys must have been shredded first (retention.ts).
+   * Returns the bytes it held.
    */
   async dropDay(day: string): Promise<number> {
     this.known.delete(day);
     await this.closeSlot(day, true);
     const dir = join(this.dataDir, 'days', day);
     let bytes = 0;
-    for (const name of await readdir(dir).catch(() => [] as string[])) bytes += await freeFile(join(dir, name), this.pause);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    if (this.reaper) {
+      for (const name of names) bytes += (await stat(join(dir, name)).catch(() => undefined))?.size ?? 0;
+      await this.reaper.bury(dir, `day-${day}`);
+      return bytes;
+    }
+    for (const name of names) bytes += await freeFile(join(dir, name));
     await rm(dir, { recursive: true, force: true });
     return bytes;
   }

@@ -227,6 +227,14 @@ export class DetectionStore {
     return this.parts.maintenance.tick();
   }
 
+  /**
+   * Resolves once the files of past purges are freed (they go in the background, reaper.ts):
+   * for tools and benches that measure a purge to its end.
+   */
+  settled(): Promise<void> {
+    return this.parts.core.reaper.idle();
+  }
+
   /** Starts the minute tick (timers injectable for tests). */
   start(timers?: MaintenanceTimers): void {
     this.parts.maintenance.start(timers);
@@ -237,6 +245,7 @@ export class DetectionStore {
     this.closed ??= (async () => {
       const { core, maintenance } = this.parts;
       await maintenance.stop();
+      await core.reaper.stop(); // what is left in the trash is freed after the next open
       await core.writer.idle();
       await core.index.idle();
       await core.chains.signDirty().catch((err: unknown) => core.onError(err, 'signing chain heads at close'));

@@ -38,6 +38,12 @@ export class DiskPressure {
   async check(): Promise<DiskCheck> {
     const { core } = this;
     let free = percent(await this.probe(core.dataDir));
+    if (free < core.minFreePercent && core.reaper.busy) {
+      // Files of an earlier purge still being freed in the background: free them first, so
+      // space that is already on its way back does not cost a day of reads.
+      await core.reaper.drain();
+      free = percent(await this.probe(core.dataDir));
+    }
     if (free >= core.minFreePercent) {
       if (this.alarmed) core.events.emit({ type: 'store.disk-ok', at: core.clock.now(), freePercent: round(free) });
       this.alarmed = false;
@@ -56,6 +62,8 @@ export class DiskPressure {
       }
       // Images first: they are most of the bytes, and a read without its image is still a read.
       purged.push(...await purgePartitions(core, (['image', 'read'] as const).flatMap((cls) => reads.filter((r) => r.day === oldest && r.cls === cls)), 'disk-pressure'));
+      // The space is wanted now, not at the background pace.
+      await core.reaper.drain();
       free = percent(await this.probe(core.dataDir));
     }
     return { freePercent: free, purged, state: 'pressure' };

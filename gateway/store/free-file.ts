@@ -17,17 +17,33 @@ export type Pause = (ms: number) => Promise<void>;
 
 export const realPause: Pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Truncates `path` in steps, then unlinks it; returns the bytes it held (0 if it was not there). */
-export async function freeFile(path: string, pause: Pause = realPause): Promise<number> {
+export interface FreeOptions {
+  /** Slice size and pause, read before each step (default 2 MB, 1 ms). */
+  readonly pace?: () => { readonly sliceBytes: number; readonly pauseMs: number };
+  /** Checked before each step: true leaves the file, part-truncated, where it is. */
+  readonly stopped?: () => boolean;
+}
+
+/**
+ * Truncates `path` in steps, then unlinks it; returns the bytes freed (0 if it was not there;
+ * fewer than it held when stopped part-way, the file then left in place).
+ */
+export async function freeFile(path: string, pause: Pause = realPause, options: FreeOptions = {}): Promise<number> {
+  const pace = options.pace ?? (() => ({ sliceBytes: STEP, pauseMs: PAUSE_MS }));
   let size = 0;
   try {
     size = (await stat(path)).size;
-    if (size > STEP) {
+    let left = size;
+    if (size > pace().sliceBytes) {
       const fh = await open(path, 'r+');
       try {
-        for (let left = size - STEP; left > 0; left -= STEP) {
+        for (;;) {
+          const { sliceBytes, pauseMs } = pace();
+          if (left <= sliceBytes) break;
+          if (options.stopped?.()) return size - left;
+          left -= sliceBytes;
           await fh.truncate(left);
-          await pause(PAUSE_MS);
+          await pause(pauseMs);
         }
       } finally {
         await fh.close();

@@ -28,6 +28,7 @@ import { Keyring } from './keyring.ts';
 import { K, range } from './layout.ts';
 import { DEFAULT_INTERVALS, Maintenance, type MaintenanceIntervals } from './maintenance.ts';
 import { Mutex } from './mutex.ts';
+import { Reaper } from './reaper.ts';
 import { Records } from './records.ts';
 import { DeviceSigner } from './signer.ts';
 import { Writer } from './writer.ts';
@@ -115,7 +116,10 @@ export async function openDetectionStore(options: StoreOptions): Promise<Detecti
   // Day databases damaged at boot are reported once the store is built; later ones at once.
   const dayReports: RecoveryReport[] = [];
   let onDayRecovered = (_day: string, r: RecoveryReport): void => void dayReports.push(r);
-  const data = new DataDb(db, options.dataDir, bootNow, (day, r) => onDayRecovered(day, r));
+  // Its errors go to onError, known once the clock is (below); it does nothing before start().
+  let reapError = (_err: unknown, _what: string): void => undefined;
+  const reaper = new Reaper(join(options.dataDir, 'trash'), (err, what) => reapError(err, what));
+  const data = new DataDb(db, options.dataDir, bootNow, (day, r) => onDayRecovered(day, r), reaper);
 
   try {
     await data.openAll();
@@ -134,12 +138,13 @@ export async function openDetectionStore(options: StoreOptions): Promise<Detecti
     const keyFileProblem = await loadKeyring(keyring, options.dataDir, bootNow, report?.outcome === 'replaced');
     const chains = new ChainBook(data, signer, clock);
     const index = new IndexBook(data, keyring, random, options.indexSegmentSize ?? 1024, (err) => onError(err, 'plate index'));
-    const blobs = new BlobStore(join(options.dataDir, 'blobs'));
+    reapError = onError;
+    const blobs = new BlobStore(join(options.dataDir, 'blobs'), reaper);
     const writer = new Writer(data, chains, index, blobs);
     const audit = new AuditLog({ db, keyring, clock, signer, events, random });
     await audit.open();
     const core: StoreCore = {
-      dataDir: options.dataDir, db, data, blobs, master: keys.master, keyring, signer, clock, chains, index, writer, audit, events, random,
+      dataDir: options.dataDir, db, data, blobs, reaper, master: keys.master, keyring, signer, clock, chains, index, writer, audit, events, random,
       newId: createUuidV7(random),
       retention: { ...DEFAULT_RETENTION, ...options.retention },
       minFreePercent: options.minFreePercent ?? 10,
@@ -159,6 +164,7 @@ export async function openDetectionStore(options: StoreOptions): Promise<Detecti
     onDayRecovered = (_day, r) => void recovered(core, records, r).catch((err: unknown) => onError(err, 'day database recovery'));
     if (keyFileProblem) await recovered(core, records, keyFileProblem);
     if (swept) onError(new Error(`${swept} copies of a hold whose placing never finished were removed`), 'hold sweep');
+    reaper.start(); // what a purge before a crash or a close left in the trash
     return new DetectionStore({ core, records, holds, disk, maintenance, lock });
   } catch (err) {
     await data.close().catch(() => undefined); // the open failed; the original error is what matters
