@@ -16,12 +16,20 @@
  * with the protected header and signature beside them the device's JWS can be rebuilt byte for
  * byte (jwsOf) — proof, long after, that the pole signed this hit, which the re-encoded message
  * alone was not. A JSON record starts with '{' (0x7b), a framed one with its version byte.
+ *
+ * In the hit store only (never between peers), a third form: the framed record with its payload
+ * appended to the store's segment log (gateway/delivery/segment-log.ts), LevelDB keeping the rest:
+ *   pointer
+ *     0x03 ‖ header length (u32 BE) ‖ header JSON (as framed, plus `payload: {segment, offset,
+ *     length}`)
  */
 import type { HitMessage } from '../gateway/delivery/hit-message.ts';
+import type { LogRef } from '../gateway/delivery/segment-log.ts';
 import type { SignedHit } from './envelope.ts';
 import type { StoredHit } from './hit-store.ts';
 
 const FRAMED_V2 = 0x02;
+const POINTER_V3 = 0x03;
 const JSON_OPEN = 0x7b;
 
 /** The device's JWS less its payload: with the payload, the compact JWS it sent. */
@@ -37,24 +45,45 @@ export type DecodedRecord =
   | { readonly form: 'framed'; readonly header: RecordHeader; readonly jws: KeptSignature | undefined; readonly payload: Buffer }
   | { readonly form: 'json'; readonly value: unknown };
 
+/** A pointer record as read (hit store only): the payload is in the store's segment log at `payload`. */
+export interface PointerRecord {
+  readonly form: 'pointer';
+  readonly header: RecordHeader;
+  readonly jws: KeptSignature | undefined;
+  readonly payload: LogRef;
+}
+
 export class HitRecordError extends Error {
   override readonly name = 'HitRecordError';
 }
 
-/** The framed record of `stored`; `payload` is the hit JSON (the signed bytes when `jws` is given). */
-export function encodeHitRecord(stored: StoredHit | RecordHeader, payload: Buffer, jws?: KeptSignature): Buffer {
+/** `form` byte ‖ header length ‖ header JSON: what the framed and pointer forms start with. */
+function encodeHead(form: number, stored: StoredHit | RecordHeader, jws: KeptSignature | undefined, extra: Record<string, unknown> = {}): Buffer {
   const header: RecordHeader & { jws?: KeptSignature } = {
     v: stored.v, hitId: stored.hitId, agency: stored.agency, device: stored.device, receivedAt: stored.receivedAt,
     latencyMs: stored.latencyMs, transitMs: stored.transitMs, signer: stored.signer, dispositions: stored.dispositions,
-    ...(jws ? { jws } : {}),
+    ...(jws ? { jws } : {}), ...extra,
   };
-  const head = Buffer.from(JSON.stringify(header), 'utf8');
-  const out = Buffer.allocUnsafe(5 + head.length + payload.length);
-  out[0] = FRAMED_V2;
-  out.writeUInt32BE(head.length, 1);
-  head.copy(out, 5);
-  payload.copy(out, 5 + head.length);
+  const json = JSON.stringify(header);
+  const head = Buffer.allocUnsafe(5 + Buffer.byteLength(json, 'utf8'));
+  head[0] = form;
+  head.writeUInt32BE(head.length - 5, 1);
+  head.write(json, 5, 'utf8');
+  return head;
+}
+
+/** The framed record of `stored`; `payload` is the hit JSON (the signed bytes when `jws` is given). */
+export function encodeHitRecord(stored: StoredHit | RecordHeader, payload: Buffer, jws?: KeptSignature): Buffer {
+  const head = encodeHead(FRAMED_V2, stored, jws);
+  const out = Buffer.allocUnsafe(head.length + payload.length);
+  head.copy(out, 0);
+  payload.copy(out, head.length);
   return out;
+}
+
+/** The pointer record of `stored` (hit store only), whose payload is in the segment log at `payload`. */
+export function encodePointerRecord(stored: StoredHit | RecordHeader, payload: LogRef, jws?: KeptSignature): Buffer {
+  return encodeHead(POINTER_V3, stored, jws, { payload: { segment: payload.segment, offset: payload.offset, length: payload.length } });
 }
 
 /** encodeHitRecord for a hit just verified: its signed payload and signature as they came. */
@@ -62,7 +91,7 @@ export function recordOfSigned(stored: StoredHit, signed: SignedHit): Buffer {
   return encodeHitRecord(stored, signed.payload, { protected: signed.protectedB64, signature: signed.signatureB64 });
 }
 
-/** Splits a record into its parts; throws a HitRecordError when it is neither form. */
+/** Splits a record (as stored before pointers, or from a peer) into its parts; throws a HitRecordError when it is neither form. */
 export function decodeHitRecord(bytes: Uint8Array): DecodedRecord {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf[0] === JSON_OPEN) {
@@ -73,17 +102,35 @@ export function decodeHitRecord(bytes: Uint8Array): DecodedRecord {
     }
   }
   if (buf[0] !== FRAMED_V2 || buf.length < 5) throw new HitRecordError(`record form ${String(buf[0])} is not understood`);
+  const { header, jws, end } = decodeHead(buf);
+  return { form: 'framed', header, jws, payload: buf.subarray(end) };
+}
+
+/** A hit store value: any form decodeHitRecord reads, or a pointer record. */
+export function decodeStoredValue(bytes: Uint8Array): DecodedRecord | PointerRecord {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf[0] !== POINTER_V3) return decodeHitRecord(buf);
+  const { header, jws, end, extra } = decodeHead(buf);
+  const ref = extra['payload'] as Partial<LogRef> | undefined;
+  if (end !== buf.length) throw new HitRecordError('pointer record has bytes after its header');
+  const count = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (!ref || !count(ref.segment) || !count(ref.offset) || !count(ref.length)) throw new HitRecordError('pointer record without where its payload is');
+  return { form: 'pointer', header, jws, payload: { segment: ref.segment, offset: ref.offset, length: ref.length } };
+}
+
+function decodeHead(buf: Buffer): { header: RecordHeader; jws: KeptSignature | undefined; end: number; extra: Record<string, unknown> } {
+  if (buf.length < 5) throw new HitRecordError(`record form ${String(buf[0])} is not understood`);
   const end = 5 + buf.readUInt32BE(1);
   if (end > buf.length) throw new HitRecordError('record header runs past its end');
-  let parsed: RecordHeader & { jws?: KeptSignature };
+  let parsed: RecordHeader & { jws?: KeptSignature; payload?: unknown };
   try {
     parsed = JSON.parse(buf.toString('utf8', 5, end)) as RecordHeader & { jws?: KeptSignature };
   } catch {
     throw new HitRecordError('record header is not JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HitRecordError('record header is not a JSON object');
-  const { jws, ...header } = parsed;
-  return { form: 'framed', header, jws, payload: buf.subarray(end) };
+  const { jws, payload, ...header } = parsed;
+  return { header, jws, end, extra: payload === undefined ? {} : { payload } };
 }
 
 /** The record's StoredHit, the hit message parsed by `parseHit` (JSON.parse of the payload by default). */

@@ -4,15 +4,20 @@
  * across restarts), and the certificate serial last seen per device (for `cert-seen`). Writes are
  * synced before the receiver acks, so an acked hit is on disk.
  *
- * Keys: `hit!{hitId}` → the hit record (hit-record.ts: framed with the device's signed payload
- * and signature, or the StoredHit JSON of receivers before; both read), `cert!{device}` →
+ * Keys: `hit!{hitId}` → the hit record (hit-record.ts): a pointer record whose signed payload
+ * is appended to the segment log beside the database (gateway/delivery/segment-log.ts:
+ * fsynced before the record is written; LevelDB wrote each ~150 KB payload to its log, a
+ * level-0 table and every compaction after, a third of a receiver's CPU), or, as
+ * receivers before wrote them and still read, framed with the payload inline or the StoredHit
+ * as JSON; `cert!{device}` →
  * serial, `out!{hitId}!{at}` → a disposition recorded but not yet taken by the broker (re-sent
  * after a restart), `evt!{device}!{id}` → a device event. Values are versioned (`v`) where they
  * are records.
  */
 import { Level } from 'level';
 import type { HitMessage } from '../gateway/delivery/hit-message.ts';
-import { decodeHitRecord, jwsOf, reframe, storedOf, type DecodedRecord } from './hit-record.ts';
+import { decodeHitRecord, decodeStoredValue, HitRecordError, encodePointerRecord, jwsOf, reframe, storedOf, type DecodedRecord, type PointerRecord } from './hit-record.ts';
+import { SegmentLog } from '../gateway/delivery/segment-log.ts';
 import type { Disposition } from './signer.ts';
 
 export interface DispositionRecord {
@@ -48,18 +53,52 @@ export interface StoredHit {
 
 const SYNC = { sync: true } as const;
 
-export class HitStore {
-  private constructor(private readonly db: Level<string, string>) {}
+const HIT_RANGE = { gt: 'hit!', lt: 'hit!\xff' } as const;
 
-  static async open(location: string): Promise<HitStore> {
+export class HitStore {
+  private constructor(private readonly db: Level<string, string>, private readonly payloads: SegmentLog) {}
+
+  /**
+   * `payloadDir`: the segment log of the payloads (by default beside the database,
+   * `{location}-payloads`). Nothing is removed from it: dispatch keeps every hit (docs/dispatch.md
+   * "Retention"); bytes a crash left before their record are space, never read.
+   */
+  static async open(location: string, payloadDir = `${location}-payloads`): Promise<HitStore> {
     const db = new Level<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     await db.open();
-    return new HitStore(db);
+    try {
+      return new HitStore(db, await SegmentLog.open(payloadDir));
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
   }
 
-  /** Every stored hit, oldest hitId first (UUIDv7 sorts by time). */
+  /** Every stored hitId, oldest first (UUIDv7 sorts by time): keys only, no record read. */
+  async hitIds(): Promise<string[]> {
+    const keys = await this.db.keys(HIT_RANGE).all();
+    return keys.map((k) => k.slice(4));
+  }
+
+  /** The `n` newest stored hits (by hitId), oldest of them first. */
+  async latest(n: number): Promise<StoredHit[]> {
+    const out: StoredHit[] = [];
+    if (n <= 0) return out;
+    for await (const [key, value] of this.db.iterator<string, Uint8Array>({ ...HIT_RANGE, reverse: true, limit: n, valueEncoding: 'view' })) {
+      out.push(storedOf(await this.resolve(key.slice(4), decodeStoredValue(value))));
+    }
+    return out.reverse();
+  }
+
+  /**
+   * Every stored hit, oldest hitId first (UUIDv7 sorts by time). Records are read as stored: the
+   * hit message was checked when it arrived (not again here: an old record that a newer schema
+   * would refuse must not stop the receiver starting).
+   */
   async *all(): AsyncGenerator<StoredHit> {
-    for await (const [, value] of this.db.iterator<string, Uint8Array>({ gt: 'hit!', lt: 'hit!\xff', valueEncoding: 'view' })) yield parseStored(value);
+    for await (const [key, value] of this.db.iterator<string, Uint8Array>({ ...HIT_RANGE, valueEncoding: 'view' })) {
+      yield storedOf(await this.resolve(key.slice(4), decodeStoredValue(value)));
+    }
   }
 
   async get(hitId: string): Promise<StoredHit | undefined> {
@@ -81,18 +120,25 @@ export class HitStore {
    * store and to pass on to the peers, or as a peer sent it). Without, the StoredHit as JSON.
    */
   async put(hit: StoredHit, record?: Uint8Array): Promise<void> {
-    await this.db.put<string, Uint8Array>(`hit!${hit.hitId}`, record ?? Buffer.from(JSON.stringify(hit), 'utf8'), { ...SYNC, valueEncoding: 'view' });
+    const framed = record === undefined ? undefined : decodeHitRecord(record);
+    let value: Uint8Array;
+    if (framed?.form === 'framed') {
+      // The payload first, fsynced; then the record naming it (synced), and only then the ack.
+      value = encodePointerRecord(hit, await this.payloads.append([framed.payload]), framed.jws);
+    } else {
+      value = record ?? Buffer.from(JSON.stringify(hit), 'utf8');
+    }
+    await this.db.put<string, Uint8Array>(`hit!${hit.hitId}`, value, { ...SYNC, valueEncoding: 'view' });
   }
 
   /** A stored hit's dispositions changed (a peer's disposition): its record keeps the device's signed payload. */
   async putDispositions(hit: StoredHit): Promise<void> {
-    const value = reframe(hit, await this.record(hit.hitId));
-    await this.db.put<string, Uint8Array>(`hit!${hit.hitId}`, value, { ...SYNC, valueEncoding: 'view' });
+    await this.db.put<string, Uint8Array>(`hit!${hit.hitId}`, await this.rewritten(hit), { ...SYNC, valueEncoding: 'view' });
   }
 
   /** Records a disposition on its hit and, in the same batch, the duty to send it. */
   async putDisposition(hit: StoredHit, record: DispositionRecord): Promise<void> {
-    const value = reframe(hit, await this.record(hit.hitId));
+    const value = await this.rewritten(hit);
     const duty = JSON.stringify({ hitId: hit.hitId, device: hit.device, receivedAt: hit.receivedAt, record });
     await this.db.batch<string, Uint8Array>([
       { type: 'put', key: `hit!${hit.hitId}`, value },
@@ -100,9 +146,29 @@ export class HitStore {
     ], { ...SYNC, valueEncoding: 'view' });
   }
 
+  /** `hit` (its dispositions changed) as the value to write over its record: a pointer stays a pointer (its file is not rewritten), other forms keep theirs. */
+  private async rewritten(hit: StoredHit): Promise<Uint8Array> {
+    const value = await this.db.get<string, Uint8Array>(`hit!${hit.hitId}`, { valueEncoding: 'view' });
+    const previous = value === undefined ? undefined : decodeStoredValue(value);
+    if (previous?.form === 'pointer') return encodePointerRecord(hit, previous.payload, previous.jws);
+    return reframe(hit, previous);
+  }
+
   private async record(hitId: string): Promise<DecodedRecord | undefined> {
     const value = await this.db.get<string, Uint8Array>(`hit!${hitId}`, { valueEncoding: 'view' });
-    return value === undefined ? undefined : decodeHitRecord(value);
+    return value === undefined ? undefined : this.resolve(hitId, decodeStoredValue(value));
+  }
+
+  /** A pointer record with its payload read from its file; other forms as they are. */
+  private async resolve(hitId: string, record: DecodedRecord | PointerRecord): Promise<DecodedRecord> {
+    if (record.form !== 'pointer') return record;
+    let payload: Buffer;
+    try {
+      payload = await this.payloads.read(record.payload);
+    } catch (err) {
+      throw new HitRecordError(`hit ${hitId}: its payload is not readable (${(err as Error).message})`);
+    }
+    return { form: 'framed', header: record.header, jws: record.jws, payload };
   }
 
   /** Dispositions still to be sent, oldest hit first. */
@@ -137,6 +203,7 @@ export class HitStore {
   }
 
   async close(): Promise<void> {
+    await this.payloads.close();
     await this.db.close();
   }
 }
@@ -149,8 +216,3 @@ export interface UnsentDisposition {
 }
 
 const outKey = (hitId: string, record: DispositionRecord): string => `out!${hitId}!${String(record.at).padStart(15, '0')}`;
-
-/** As stored: the hit message was checked when it arrived (not again here: an old record that a newer schema would refuse must not stop the receiver starting). */
-function parseStored(value: Uint8Array): StoredHit {
-  return storedOf(decodeHitRecord(value));
-}

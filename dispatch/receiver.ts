@@ -103,13 +103,12 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
   }
 
   async start(): Promise<void> {
-    const ids: string[] = [];
+    // The dedupe index needs only the keys; the console list only the newest hits. Reading every
+    // stored hit (~150 KB each) made the start time grow with the store.
     const keep = this.opts.keep ?? 500;
-    for await (const hit of this.parts.store.all()) {
-      ids.push(hit.hitId);
-      this.remember(hit, keep);
-    }
-    this.index = new HitIndex(ids);
+    const { store } = this.parts;
+    this.index = new HitIndex(await store.hitIds());
+    for (const hit of await store.latest(keep)) this.remember(hit, keep);
 
     const { opts } = this;
     const v5 = (opts.protocolVersion ?? 5) === 5;

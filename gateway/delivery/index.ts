@@ -84,7 +84,9 @@ export async function createDelivery(opts: DeliveryStartOptions): Promise<Delive
     return value;
   };
   // Bounded so an event storm cannot fill the disk; hits are never refused (outbox.ts).
-  const outbox = await Outbox.open({ db: opts.db, key: opts.outboxKey, now, maxEntries: 100_000 });
+  // Bodies in segment files beside the database (outbox.ts, segment-log.ts), pointers in it.
+  const outbox = await Outbox.open({ db: opts.db, key: opts.outboxKey, now, maxEntries: 100_000, dir: join(config.dataDir, 'outbox') });
+  if (outbox.dropped.length) log.warn({ count: outbox.dropped.length }, 'outbox records whose segment was gone dropped: delivered before a power cut lost their deletes');
   const dispositions = await DispositionBook.open(opts.db, now);
   const replay = await ReplayBook.open(opts.db, now());
   const tls = /^(mqtts|wss):/.test(config.mqtt.url);

@@ -8,9 +8,14 @@
  *   obx!seq                                  last sequence number issued (survives restarts,
  *                                            even when the outbox is empty)
  *   obx!q!{priority}!{seq 16}!{queuedAt 15}!{id}   one entry; value AES-256-GCM sealed with the
- *                                            outbox key, associated data = the key itself
+ *                                            outbox key, associated data = the key itself —
+ *                                            or, with a folder for the bodies (`dir`), a
+ *                                            pointer (0x02 ‖ segment u32 ‖ offset u48 ‖ length
+ *                                            u32, BE) to the sealed value appended to a segment
+ *                                            file there (segment-log.ts: fsynced first)
  * Key order is drain order: priority first (hits 0, events 1, status 2), then sequence.
- * Everything is written with sync: an entry reported as queued survives a pulled cable.
+ * Everything is written with sync: an entry reported as queued survives a pulled cable. Both
+ * value forms are read, so an outbox written before files keeps draining.
  *
  * mqtt.js's own stores are not used for this: the in-memory one loses everything on a restart,
  * and mqtt-level-store keys packets by the 16-bit MQTT message id, so a reused id overwrites an
@@ -18,6 +23,7 @@
  */
 import { fromUtf8, open, seal, utf8 } from '../store/crypto.ts';
 import type { RandomSource } from '../ids.ts';
+import { SegmentLog, type LogRef } from './segment-log.ts';
 
 export type OutboxKind = 'hit' | 'event' | 'status';
 
@@ -66,6 +72,23 @@ const PREFIX = 'obx!q!';
 const FRESH_BODIES = 128;
 const SEQ_KEY = 'obx!seq';
 const ID = /^[A-Za-z0-9-]{1,80}$/;
+/** First byte of a pointer value (a sealed value starts with its own version, 0x01). */
+const POINTER = 0x02;
+
+function pointer(ref: LogRef): Buffer {
+  const value = Buffer.alloc(15);
+  value[0] = POINTER;
+  value.writeUInt32BE(ref.segment, 1);
+  value.writeUIntBE(ref.offset, 5, 6);
+  value.writeUInt32BE(ref.length, 11);
+  return value;
+}
+
+function refOf(value: Uint8Array, key: string): LogRef {
+  const v = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (v.length !== 15) throw new OutboxError(`outbox entry ${key}: a pointer of ${v.length} bytes`);
+  return { segment: v.readUInt32BE(1), offset: v.readUIntBE(5, 6), length: v.readUInt32BE(11) };
+}
 
 function entryKey(kind: OutboxKind, seq: number, queuedAt: number, id: string): string {
   return `${PREFIX}${PRIORITY[kind]}!${String(seq).padStart(16, '0')}!${String(queuedAt).padStart(15, '0')}!${id}`;
@@ -86,6 +109,13 @@ export interface OutboxDeps {
   readonly random?: RandomSource;
   /** Refuse new entries past this many (a disk-filling flood); hits are never refused below it. */
   readonly maxEntries?: number;
+  /**
+   * Folder for the entries' sealed bodies, appended to segment files (segment-log.ts), the
+   * database keeping a pointer; without, bodies are written into the database as before.
+   */
+  readonly dir?: string;
+  /** Segment size (segment-log.ts); a segment is removed once every entry in it has left. */
+  readonly maxSegmentBytes?: number;
 }
 
 export class Outbox {
@@ -101,6 +131,13 @@ export class Outbox {
   private seq = 0;
   /** Writes are serialised so sequence numbers reach the disk in order. */
   private tail: Promise<unknown> = Promise.resolve();
+  private log: SegmentLog | undefined;
+  /** Where the bodies in the segment log are, by entry id. */
+  private readonly refs = new Map<string, LogRef>();
+  /** Entries still in each segment: at 0 (and not being appended to) the segment goes. */
+  private readonly live = new Map<number, number>();
+  /** Found at open: records whose segment was gone (all delivered; their deletes were lost), removed. */
+  dropped: readonly string[] = [];
 
   private constructor(private readonly deps: OutboxDeps) {}
 
@@ -111,13 +148,31 @@ export class Outbox {
     box.seq = saved ? Number(fromUtf8(saved)) : 0;
     const keys = await deps.db.keys({ gt: PREFIX, lt: `${PREFIX}\xff` }).all();
     // Keys come back sorted, so each priority's queue fills in sequence order.
+    if (deps.dir !== undefined) box.log = await SegmentLog.open(deps.dir, deps.maxSegmentBytes);
+    const segments = new Set(box.log?.segments());
+    const dropped: OutboxOp[] = [];
     for (const key of keys) {
       const meta = parseKey(key);
       if (!meta) continue; // not ours to interpret; left as it is
+      box.seq = Math.max(box.seq, meta.seq);
+      const value = box.log ? await deps.db.get(key) : undefined;
+      if (value?.[0] === POINTER) {
+        const ref = refOf(value, key);
+        // A segment goes only once every entry in it was acked: its records are deletes lost in a power cut.
+        if (!segments.has(ref.segment)) {
+          dropped.push({ type: 'del', key });
+          continue;
+        }
+        box.refs.set(meta.id, ref);
+        box.live.set(ref.segment, (box.live.get(ref.segment) ?? 0) + 1);
+      }
       box.entries.set(meta.id, meta);
       box.queues[PRIORITY[meta.kind]]?.set(meta.id, meta);
-      box.seq = Math.max(box.seq, meta.seq);
     }
+    if (dropped.length) await deps.db.batch(dropped, { sync: true });
+    box.dropped = dropped.map((op) => parseKey(op.key)?.id ?? op.key);
+    // Segments no entry needs: delivered, or written for adds that never committed (never reported queued).
+    for (const segment of segments) if (!box.live.has(segment)) await box.log?.removeSegment(segment);
     return box;
   }
 
@@ -157,6 +212,7 @@ export class Outbox {
     const max = this.deps.maxEntries ?? Infinity;
     let seq = this.seq;
     const outcome: ({ seq: number } | { error: Error })[] = [];
+    const bodies: { key: string; sealed: Buffer }[] = [];
     for (const p of group) {
       const known = this.entries.get(p.id)?.seq ?? seqOf.get(p.id);
       if (known !== undefined) {
@@ -171,15 +227,30 @@ export class Outbox {
       const queuedAt = this.deps.now();
       const key = entryKey(p.kind, seq, queuedAt, p.id);
       const json = JSON.stringify(p.body);
-      ops.push({ type: 'put', key, value: seal(this.deps.key, utf8(json), key, this.deps.random) });
+      const sealed = seal(this.deps.key, utf8(json), key, this.deps.random);
+      if (this.log) bodies.push({ key, sealed });
+      else ops.push({ type: 'put', key, value: sealed });
       jsonOf.set(p.id, json);
       if (p.extra) ops.push(...p.extra());
       added.push({ id: p.id, kind: p.kind, seq, queuedAt, key });
       seqOf.set(p.id, seq);
       outcome.push({ seq });
     }
+    // The bodies first, on disk before any record names them.
+    const log = this.log;
+    const before = log?.current;
+    const refs = log ? await Promise.all(bodies.map((b) => log.append([b.sealed]))) : [];
+    // The log moved on to a new segment: the one it left goes now if every entry in it has.
+    if (log && before !== undefined && before !== log.current && !this.live.has(before)) await log.removeSegment(before);
+    refs.forEach((ref, i) => ops.push({ type: 'put', key: (bodies[i] as { key: string }).key, value: pointer(ref) }));
     if (ops.length) await this.deps.db.batch([...ops, { type: 'put', key: SEQ_KEY, value: utf8(String(seq)) }], { sync: true });
     this.seq = seq;
+    added.forEach((meta, i) => {
+      const ref = refs[i];
+      if (!ref) return;
+      this.refs.set(meta.id, ref);
+      this.live.set(ref.segment, (this.live.get(ref.segment) ?? 0) + 1);
+    });
     for (const meta of added) {
       this.entries.set(meta.id, meta);
       this.queues[PRIORITY[meta.kind]]?.set(meta.id, meta);
@@ -203,7 +274,7 @@ export class Outbox {
     if (json !== undefined) {
       this.fresh.delete(id);
     } else {
-      const raw = await this.deps.db.get(meta.key);
+      const raw = await this.body(meta);
       if (raw === undefined) return undefined;
       json = open(this.deps.key, raw, meta.key).toString('utf8');
     }
@@ -215,6 +286,16 @@ export class Outbox {
         return JSON.parse(text) as T;
       },
     };
+  }
+
+  /** The entry's sealed body: from its file, or inline in its record. */
+  private async body(meta: OutboxEntryMeta): Promise<Uint8Array | undefined> {
+    // The record is read each time, as an inline value was: a pointer moved to another key names
+    // a body sealed under that key, which then fails its tag like a moved value does.
+    const raw = await this.deps.db.get(meta.key);
+    if (raw?.[0] !== POINTER) return raw;
+    if (!this.log) throw new OutboxError(`outbox entry ${meta.id}: a pointer, and no segment log to read it from`);
+    return this.log.read(refOf(raw, meta.key));
   }
 
   /**
@@ -230,6 +311,17 @@ export class Outbox {
       this.entries.delete(id);
       this.fresh.delete(id);
       this.queues[PRIORITY[meta.kind]]?.delete(id);
+      const ref = this.refs.get(id);
+      if (ref) {
+        this.refs.delete(id);
+        const left = (this.live.get(ref.segment) ?? 1) - 1;
+        if (left > 0) this.live.set(ref.segment, left);
+        else {
+          this.live.delete(ref.segment);
+          // After its records' deletes: a segment left by a failed unlink is removed at the next open.
+          if (ref.segment !== this.log?.current) await this.log?.removeSegment(ref.segment).catch(() => undefined);
+        }
+      }
       return true;
     });
   }
@@ -269,6 +361,12 @@ export class Outbox {
   /** Resolves when every write queued so far is on disk. */
   async idle(): Promise<void> {
     await this.tail.catch(() => undefined);
+  }
+
+  /** After the writes queued so far, closes the segment files; adds after this fail. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.log?.close();
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {

@@ -185,7 +185,7 @@ export class DeliveryService implements HitSink, EventSink {
   async stop(): Promise<void> {
     this.sender.stop();
     await this.deps.link.stop();
-    await this.deps.outbox.idle();
+    await this.deps.outbox.close();
   }
 
   private publishStatus(): void {

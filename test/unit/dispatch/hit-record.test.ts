@@ -12,10 +12,11 @@ import { compactDecrypt, compactVerify } from 'jose';
 import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHitEnvelope, type OpenedHit } from '../../../dispatch/envelope.ts';
-import { decodeHitRecord, HitRecordError, recordOfSigned } from '../../../dispatch/hit-record.ts';
+import { decodeHitRecord, decodeStoredValue, HitRecordError, recordOfSigned } from '../../../dispatch/hit-record.ts';
 import { HitStore, type StoredHit } from '../../../dispatch/hit-store.ts';
 import { parsePeerRecord } from '../../../dispatch/replication.ts';
 import type { HitMessage } from '../../../gateway/delivery/hit-message.ts';
+import { SegmentLog } from '../../../gateway/delivery/segment-log.ts';
 import { createTestPki, type IssuedCert, type TestPki } from '../../helpers/pki.ts';
 import { refusalOf } from '../../helpers/refusal.ts';
 import { dispatchCerts, makeHit, seal, type DispatchCerts } from './fixtures.ts';
@@ -91,6 +92,58 @@ describe('hit records', () => {
     const record = { disposition: 'misread' as const, reason: 'crop reads 7ABG123', by: 'op', at: 77 };
     await store.putDisposition({ ...old, dispositions: [record] }, record);
     expect(await store.get(msg.hitId)).toEqual({ ...old, dispositions: [record] });
+    await store.close();
+  });
+
+  it('keeps the signed payload in the segment log and a small pointer record in LevelDB; a disposition rewrites only the record', async () => {
+    const { opened, stored } = await received(makeHit('pole-1', 'test-pd', Date.now()));
+    let store = await HitStore.open(join(dir, 'pointer'));
+    await store.put(stored, recordOfSigned(stored, opened.signed));
+    const record = { disposition: 'misread' as const, reason: 'crop reads 7ABG123', by: 'op', at: 77 };
+    await store.putDisposition({ ...stored, dispositions: [record] }, record);
+    await store.close();
+    const raw = new Level<string, Uint8Array>(join(dir, 'pointer'), { keyEncoding: 'utf8', valueEncoding: 'view' });
+    const value = (await raw.get(`hit!${stored.hitId}`)) as Uint8Array;
+    await raw.close();
+    expect(value.length).toBeLessThan(2_000);
+    const pointer = decodeStoredValue(value);
+    expect(pointer.form).toBe('pointer');
+    // One payload in the log: the disposition did not write it again.
+    expect(pointer.form === 'pointer' && pointer.payload).toEqual({ segment: 1, offset: 0, length: opened.signed.payload.length });
+    store = await HitStore.open(join(dir, 'pointer'));
+    expect(await store.get(stored.hitId)).toEqual({ ...stored, dispositions: [record] });
+    await store.close();
+  });
+
+  it('regression: framed records with the payload inline (receivers before the segment log) still open, list and take dispositions', async () => {
+    const a = await received(makeHit('pole-1', 'test-pd', Date.now()));
+    const raw = new Level<string, Uint8Array>(join(dir, 'inline'), { keyEncoding: 'utf8', valueEncoding: 'view' });
+    await raw.put(`hit!${a.stored.hitId}`, recordOfSigned(a.stored, a.opened.signed), { sync: true });
+    await raw.close();
+    const store = await HitStore.open(join(dir, 'inline'));
+    const b = await received(makeHit('pole-1', 'test-pd', Date.now() + 1));
+    await store.put(b.stored, recordOfSigned(b.stored, b.opened.signed));
+    expect(await store.hitIds()).toEqual([a.stored.hitId, b.stored.hitId]);
+    expect(await store.latest(1)).toEqual([b.stored]);
+    expect(await store.latest(5)).toEqual([a.stored, b.stored]);
+    expect(await store.signedJws(a.stored.hitId)).toBe(a.jws);
+    const record = { disposition: 'visually-verified' as const, reason: 'crop matches', by: 'op', at: 5 };
+    await store.putDispositions({ ...a.stored, dispositions: [record] });
+    expect(await store.get(a.stored.hitId)).toEqual({ ...a.stored, dispositions: [record] });
+    expect(await store.signedJws(a.stored.hitId)).toBe(a.jws);
+    await store.close();
+  });
+
+  it('a crash between the payload and its record leaves bytes no record names: the store opens without the hit and takes it again', async () => {
+    const { opened, stored } = await received(makeHit('pole-1', 'test-pd', Date.now()));
+    // As a crash after the append's fdatasync and before the record's write would leave it.
+    const log = await SegmentLog.open(join(dir, 'torn-payloads'));
+    await log.append([opened.signed.payload]);
+    await log.close();
+    const store = await HitStore.open(join(dir, 'torn'), join(dir, 'torn-payloads'));
+    expect(await store.hitIds()).toEqual([]);
+    await store.put(stored, recordOfSigned(stored, opened.signed));
+    expect(await store.get(stored.hitId)).toEqual(stored);
     await store.close();
   });
 
