@@ -10,7 +10,9 @@
  *
  * Memory (issue #4): a frame that becomes a pass's best is encoded as the pass's overview JPEG at
  * once, so no pass holds a frame until it ends; and every frame goes back to its camera
- * (Frame.release) once analysed, to carry a later frame.
+ * (Frame.release) once analysed, to carry a later frame. The RGB copy an overview is encoded
+ * from (6 MB at 1080p) is reused for the next one once sharp is done with it: left to the
+ * collector, such buffers pile up by the tens of MB before V8 frees them.
  */
 import type { Logger } from 'pino';
 import type { FrameSource, Frame } from '../drivers/camera/types.ts';
@@ -72,6 +74,9 @@ interface Overview {
   jpeg: Promise<Uint8Array> | undefined;
 }
 
+/** RGB buffers kept for overviews: encodes rarely overlap (about two per pass). */
+const OVERVIEW_SPARES = 2;
+
 export class Pipeline {
   private readonly tracker: PassTracker<Overview>;
   private readonly analysers = new Map<string, FrameAnalyser>();
@@ -87,6 +92,8 @@ export class Pipeline {
   private emitting: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** RGB buffers of overviews encoded, for the next ones (at most OVERVIEW_SPARES). */
+  private readonly rgbSpares: Uint8Array[] = [];
   readonly stats: PipelineStats = { framesAnalysed: 0, reads: 0, detections: 0, hits: 0, errors: 0, overviewsEncoded: 0 };
 
   constructor(private readonly deps: PipelineDeps) {
@@ -207,11 +214,22 @@ export class Pipeline {
     const frame = overview.frame;
     if (!frame || overview.jpeg) return;
     this.stats.overviewsEncoded++;
-    const jpeg = this.deps.encodeJpeg(i420ToRgb(frame));
+    const bytes = frame.width * frame.height * 3;
+    const i = this.rgbSpares.findIndex((b) => b.length === bytes);
+    const rgb = i420ToRgb(frame, i >= 0 ? this.rgbSpares.splice(i, 1)[0] : undefined);
+    const jpeg = this.deps.encodeJpeg(rgb);
     // A failure surfaces where the overview is used (emit); one no pass uses any more is dropped.
-    jpeg.catch(() => undefined);
+    // Either way the encoder has let go of the pixels.
+    jpeg.then(
+      () => this.spareRgb(rgb.data),
+      () => this.spareRgb(rgb.data),
+    );
     overview.jpeg = jpeg;
     overview.frame = undefined;
+  }
+
+  private spareRgb(data: Uint8Array): void {
+    if (this.rgbSpares.length < OVERVIEW_SPARES) this.rgbSpares.push(data);
   }
 
   /** Emissions run one at a time, in order, so stop() can wait for all of them. */

@@ -3,6 +3,7 @@
  * hand in a fake), a ring of the last stderr lines, and the three-stage stop.
  */
 import { spawn as nodeSpawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { Timers } from './timers.ts';
 
@@ -20,9 +21,13 @@ export interface ChildHandle {
   once(event: 'error', listener: (err: Error) => void): this;
 }
 
-export type SpawnFn = (command: string, args: readonly string[]) => ChildHandle;
+/**
+ * `stdout`: a socket to give the child as its standard output (drivers/camera/output-socket.ts);
+ * the child's `stdout` is then null. A spawner that ignores it hands back a child with a stdout.
+ */
+export type SpawnFn = (command: string, args: readonly string[], stdout?: Socket) => ChildHandle;
 
-export const spawnProcess: SpawnFn = (command, args) => nodeSpawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+export const spawnProcess: SpawnFn = (command, args, stdout) => nodeSpawn(command, args, { stdio: ['pipe', stdout ?? 'pipe', 'pipe'] });
 
 export interface ExitInfo {
   readonly code: number | null;

@@ -26,6 +26,8 @@ import { FramePool } from './frame-pool.ts';
 import { RawFrameParser } from './frame-parser.ts';
 import { Mailbox, mailboxIterable } from './mailbox.ts';
 import type { HandoffPolicy } from './mailbox.ts';
+import { openOutputSocket } from './output-socket.ts';
+import type { OutputSocket } from './output-socket.ts';
 import { redactorFor } from './redact.ts';
 import { i420Bytes } from '../../models/yuv.ts';
 import { delay, systemTimers } from './timers.ts';
@@ -51,6 +53,12 @@ export interface FfmpegFrameSourceOptions extends FfmpegInputSpec {
   readonly handoff?: HandoffPolicy;
   readonly timers?: Timers;
   readonly spawn?: SpawnFn;
+  /**
+   * Read ffmpeg's output through a unix socket into one reused buffer (output-socket.ts) rather
+   * than a pipe, whose every read allocates. Default: true with the real spawner, false when
+   * `spawn` is given (a stand-in child brings its own stdout).
+   */
+  readonly socketOutput?: boolean;
 }
 
 /** The camera could not be read and will not be retried (files only; RTSP retries forever). */
@@ -73,10 +81,20 @@ const STDERR_LINES = 100;
 /** Raw output held while ffmpeg has not yet said the frame size; past this, something is wrong. */
 const MAX_EARLY_BYTES = 64 * 1024 * 1024;
 
+/** ffmpeg's output socket, and where its reads go (set once the child's run exists). */
+interface OutputChannel {
+  readonly socket: OutputSocket;
+  route: (chunk: Uint8Array) => void;
+}
+
 /** Everything about one ffmpeg child, from spawn to exit. */
 interface ChildRun {
   readonly child: ChildHandle;
   readonly exited: Promise<ExitInfo>;
+  /** What we read ffmpeg's frames from (the output socket's end, or the child's stdout pipe). */
+  readonly output: { pause(): void; resume(): void } | undefined;
+  /** Resolves once the child has exited and all its output has been read. */
+  readonly drained: Promise<void>;
   readonly stderr: LineRing;
   /** Set when the first frame arrives (timers.now()). */
   streamingSince: number | undefined;
@@ -157,7 +175,7 @@ export class FfmpegFrameSource implements FrameSource {
       const run = this.#current;
       if (run) {
         // A paused reader would leave ffmpeg blocked on a full pipe, deaf to 'q'.
-        run.child.stdout?.resume();
+        run.output?.resume();
         const stage = await stopChild(run.child, run.exited, this.#timers, this.#opts.stopTimeouts);
         this.#log.info({ stage }, 'ffmpeg stopped');
         if (stage === 'unkillable') this.#log.error({ pid: run.child.pid }, 'ffmpeg did not exit after SIGKILL');
@@ -173,7 +191,13 @@ export class FfmpegFrameSource implements FrameSource {
     try {
       while (!this.#stop.signal.aborted) {
         const framesBefore = this.#framesIn;
-        const run = this.#startChild();
+        const channel = (this.#opts.socketOutput ?? this.#opts.spawn === undefined) ? await this.#openOutput() : undefined;
+        if (this.#stop.signal.aborted) {
+          channel?.socket.childEnd.destroy();
+          channel?.socket.reader.destroy();
+          return;
+        }
+        const run = this.#startChild(channel);
         const outcome = await this.#awaitChild(run);
         if (outcome === 'stopped' || this.#stop.signal.aborted) return;
         if (outcome === 'ended' && !this.#isNetwork && !this.#opts.loop) {
@@ -207,15 +231,38 @@ export class FfmpegFrameSource implements FrameSource {
     }
   }
 
-  #startChild(): ChildRun {
+  /** An output socket for the next child; undefined (the child's stdout pipe is read) if none can be made. */
+  async #openOutput(): Promise<OutputChannel | undefined> {
+    try {
+      const routing = { route: (_chunk: Uint8Array): void => undefined };
+      const socket = await openOutputSocket((chunk) => routing.route(chunk));
+      return Object.assign(routing, { socket });
+    } catch (err) {
+      this.#log.warn({ err: String(err) }, 'cannot open an output socket for ffmpeg; reading its stdout pipe');
+      return undefined;
+    }
+  }
+
+  #startChild(channel: OutputChannel | undefined): ChildRun {
     const o = this.#opts;
     const args = buildFfmpegArgs(o);
     this.#state = 'starting';
     this.#log.info({ args: args.map((a) => this.#redact(a)) }, 'starting ffmpeg');
-    const child = this.#spawn(o.ffmpegPath ?? 'ffmpeg', args);
+    const child = this.#spawn(o.ffmpegPath ?? 'ffmpeg', args, channel?.socket.childEnd);
+    // The child has its own descriptor of the socket now (or never will: spawn failed); ours goes.
+    channel?.socket.childEnd.destroy();
+    // A stand-in spawner may ignore the socket and bring a stdout of its own: read that then.
+    const socket = child.stdout ? undefined : channel?.socket.reader;
+    if (!socket) channel?.socket.reader.destroy();
+    // A read error ends the socket ('close' follows), and so this child's output; never a crash.
+    socket?.on('error', (err) => this.#log.warn({ err: String(err) }, 'ffmpeg output socket failed'));
+    const closed = new Promise<void>((resolve) => child.once('close', resolve));
     const run: ChildRun = {
       child,
       exited: watchExit(child),
+      output: socket ?? child.stdout ?? undefined,
+      // 'close' follows 'exit' once the child's pipes are drained; a socket of ours ends apart.
+      drained: socket ? Promise.all([closed, new Promise((resolve) => socket.once('close', resolve))]).then(() => undefined) : closed,
       stderr: new LineRing(STDERR_LINES),
       streamingSince: undefined,
       killedBecause: undefined,
@@ -223,7 +270,7 @@ export class FfmpegFrameSource implements FrameSource {
       resume: () => {
         if (!run.paused) return;
         run.paused = false;
-        child.stdout?.resume();
+        run.output?.resume();
         if (!hasExited(child)) this.#arm(run, o.stallTimeoutMs ?? 10_000);
       },
     };
@@ -241,7 +288,7 @@ export class FfmpegFrameSource implements FrameSource {
     let earlyBytes = 0;
     let inOutputSection = false;
 
-    const deliver = (chunk: Buffer): void => {
+    const deliver = (chunk: Uint8Array): void => {
       if (!parser || !size || this.#stop.signal.aborted) return;
       const frames = parser.push(chunk);
       for (const data of frames) {
@@ -273,7 +320,7 @@ export class FfmpegFrameSource implements FrameSource {
         // watchdog, since a slow consumer is not a stalled camera. Mailbox drain resumes us.
         if (!run.paused) {
           run.paused = true;
-          child.stdout?.pause();
+          run.output?.pause();
           this.#disarm();
         }
       } else if (frames.length > 0) {
@@ -281,18 +328,21 @@ export class FfmpegFrameSource implements FrameSource {
       }
     };
 
-    child.stdout?.on('data', (chunk: Buffer) => {
+    const onOutput = (chunk: Uint8Array): void => {
       if (size) {
         deliver(chunk);
         return;
       }
-      early.push(chunk);
+      // A socket read is a view into a buffer reused for the next read: keep a copy.
+      early.push(Buffer.from(chunk));
       earlyBytes += chunk.length;
       if (earlyBytes > MAX_EARLY_BYTES) {
         early = [];
         this.#kill(run, 'ffmpeg did not report the output frame size');
       }
-    });
+    };
+    if (socket && channel) channel.route = onOutput;
+    else child.stdout?.on('data', onOutput);
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {
       for (const line of run.stderr.push(text)) {
@@ -316,15 +366,13 @@ export class FfmpegFrameSource implements FrameSource {
 
   /** Waits for the child to exit, then classifies the exit and records it in the status. */
   async #awaitChild(run: ChildRun): Promise<ChildOutcome> {
-    const { child } = run;
-    // 'close' follows 'exit' once stdout is drained: only then are the last frames of a file in.
-    const closed = new Promise<void>((resolve) => child.once('close', resolve));
     const exit = await run.exited;
     this.#disarm();
     if (!exit.spawnError) {
-      // On stop, drain what is left so that 'close' can come; otherwise the consumer reads on.
-      if (this.#stop.signal.aborted) child.stdout?.resume();
-      await closed;
+      // On stop, drain what is left so that the output can end; otherwise the consumer reads on.
+      // Only once it has are the last frames of a file in.
+      if (this.#stop.signal.aborted) run.output?.resume();
+      await run.drained;
     }
     this.#current = undefined;
     if (this.#stop.signal.aborted) return 'stopped';
