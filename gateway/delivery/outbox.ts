@@ -21,8 +21,9 @@
  * and mqtt-level-store keys packets by the 16-bit MQTT message id, so a reused id overwrites an
  * unsent message (mqtt-level-store #19).
  */
-import { fromUtf8, open, seal, utf8 } from '../store/crypto.ts';
+import { fromUtf8, seal, utf8 } from '../store/crypto.ts';
 import type { RandomSource } from '../ids.ts';
+import { openSealed, sealTextParts } from './outbox-seal.ts';
 import { SegmentLog, type LogRef } from './segment-log.ts';
 
 export type OutboxKind = 'hit' | 'event' | 'status';
@@ -50,6 +51,12 @@ export interface OutboxEntryMeta {
 export interface OutboxEntry<T = unknown> extends OutboxEntryMeta {
   /** The body as queued: the JSON text add() sealed (a hit's is stamped and signed as it is, not parsed and written again). */
   readonly json: string;
+  /**
+   * The same as UTF-8 bytes when the body was read from disk (`json` is then decoded from them
+   * only if asked): a hit is sent as bytes, and a 150 KB text decoded only to be encoded again
+   * cost two large allocations a send.
+   */
+  readonly bytes?: Buffer;
   /** `json` parsed, at each access. */
   readonly body: T;
 }
@@ -212,7 +219,7 @@ export class Outbox {
     const max = this.deps.maxEntries ?? Infinity;
     let seq = this.seq;
     const outcome: ({ seq: number } | { error: Error })[] = [];
-    const bodies: { key: string; sealed: Buffer }[] = [];
+    const bodies: { key: string; sealed: [Buffer, Buffer] }[] = [];
     for (const p of group) {
       const known = this.entries.get(p.id)?.seq ?? seqOf.get(p.id);
       if (known !== undefined) {
@@ -227,9 +234,8 @@ export class Outbox {
       const queuedAt = this.deps.now();
       const key = entryKey(p.kind, seq, queuedAt, p.id);
       const json = JSON.stringify(p.body);
-      const sealed = seal(this.deps.key, utf8(json), key, this.deps.random);
-      if (this.log) bodies.push({ key, sealed });
-      else ops.push({ type: 'put', key, value: sealed });
+      if (this.log) bodies.push({ key, sealed: sealTextParts(this.deps.key, json, key, this.deps.random) });
+      else ops.push({ type: 'put', key, value: seal(this.deps.key, utf8(json), key, this.deps.random) });
       jsonOf.set(p.id, json);
       if (p.extra) ops.push(...p.extra());
       added.push({ id: p.id, kind: p.kind, seq, queuedAt, key });
@@ -239,7 +245,7 @@ export class Outbox {
     // The bodies first, on disk before any record names them.
     const log = this.log;
     const before = log?.current;
-    const refs = log ? await Promise.all(bodies.map((b) => log.append([b.sealed]))) : [];
+    const refs = log ? await Promise.all(bodies.map((b) => log.append(b.sealed))) : [];
     // The log moved on to a new segment: the one it left goes now if every entry in it has.
     if (log && before !== undefined && before !== log.current && !this.live.has(before)) await log.removeSegment(before);
     refs.forEach((ref, i) => ops.push({ type: 'put', key: (bodies[i] as { key: string }).key, value: pointer(ref) }));
@@ -270,20 +276,28 @@ export class Outbox {
   async read<T = unknown>(id: string): Promise<OutboxEntry<T> | undefined> {
     const meta = this.entries.get(id);
     if (!meta) return undefined;
-    let json = this.fresh.get(id); // as the disk would give it back
-    if (json !== undefined) {
+    let text = this.fresh.get(id); // as the disk would give it back
+    let bytes: Buffer | undefined;
+    if (text !== undefined) {
       this.fresh.delete(id);
     } else {
       const raw = await this.body(meta);
       if (raw === undefined) return undefined;
-      json = open(this.deps.key, raw, meta.key).toString('utf8');
+      bytes = openSealed(this.deps.key, raw, meta.key);
     }
-    const text = json;
+    const from = bytes;
+    const json = (): string => {
+      text ??= (from as Buffer).toString('utf8');
+      return text;
+    };
     return {
       ...meta,
-      json: text,
+      ...(from ? { bytes: from } : {}),
+      get json(): string {
+        return json();
+      },
       get body(): T {
-        return JSON.parse(text) as T;
+        return JSON.parse(json()) as T;
       },
     };
   }

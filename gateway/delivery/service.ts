@@ -203,7 +203,9 @@ export class DeliveryService implements HitSink, EventSink {
         // stampHitParts): not flattened into a new 150 KB string, nor copied into one buffer.
         // The outbox keeps text, not bytes: buffers that live past a scavenge made V8 run a full
         // collection every ~30 ms (external memory), costing more than the encoding saved.
-        return { topic: topics.hits(address), payload: sealHitBytes(stampHitParts(Buffer.from(entry.json, 'utf8'), this.deps.now(), attempt), this.deps.identity(), this.deps.recipient()) };
+        // Read back from disk, the body is bytes already (outbox.ts OutboxEntry.bytes).
+        const draft = entry.bytes ?? Buffer.from(entry.json, 'utf8');
+        return { topic: topics.hits(address), payload: sealHitBytes(stampHitParts(draft, this.deps.now(), attempt), this.deps.identity(), this.deps.recipient()) };
       }
       case 'event':
         // Signed: a tamper alarm or a camera-down event must be provably from this pole.
