@@ -88,8 +88,16 @@ export function encodePointerRecord(stored: StoredHit | RecordHeader, payload: L
 
 /** encodeHitRecord for a hit just verified: its signed payload and signature as they came. */
 export function recordOfSigned(stored: StoredHit, signed: SignedHit): Buffer {
-  return encodeHitRecord(stored, signed.payload, { protected: signed.protectedB64, signature: signed.signatureB64 });
+  return Buffer.concat(recordPartsOfSigned(stored, signed));
 }
+
+/** recordOfSigned as its two parts (framing and header, then the payload as it came): not copied into one 150 KB buffer. */
+export function recordPartsOfSigned(stored: StoredHit, signed: SignedHit): [Buffer, Buffer] {
+  return [encodeHead(FRAMED_V2, stored, keptOf(signed)), signed.payload];
+}
+
+/** The device's JWS less its payload, as a record keeps it. */
+export const keptOf = (signed: SignedHit): KeptSignature => ({ protected: signed.protectedB64, signature: signed.signatureB64 });
 
 /** Splits a record (as stored before pointers, or from a peer) into its parts; throws a HitRecordError when it is neither form. */
 export function decodeHitRecord(bytes: Uint8Array): DecodedRecord {

@@ -16,7 +16,8 @@
  */
 import { Level } from 'level';
 import type { HitMessage } from '../gateway/delivery/hit-message.ts';
-import { decodeHitRecord, decodeStoredValue, HitRecordError, encodePointerRecord, jwsOf, reframe, storedOf, type DecodedRecord, type PointerRecord } from './hit-record.ts';
+import { decodeHitRecord, decodeStoredValue, HitRecordError, encodePointerRecord, jwsOf, keptOf, reframe, storedOf, type DecodedRecord, type PointerRecord } from './hit-record.ts';
+import type { SignedHit } from './envelope.ts';
 import { SegmentLog } from '../gateway/delivery/segment-log.ts';
 import type { Disposition } from './signer.ts';
 
@@ -128,6 +129,12 @@ export class HitStore {
     } else {
       value = record ?? Buffer.from(JSON.stringify(hit), 'utf8');
     }
+    await this.db.put<string, Uint8Array>(`hit!${hit.hitId}`, value, { ...SYNC, valueEncoding: 'view' });
+  }
+
+  /** A hit just verified: its signed payload and signature as they came (put with its record, without making the record first). */
+  async putSigned(hit: StoredHit, signed: SignedHit): Promise<void> {
+    const value = encodePointerRecord(hit, await this.payloads.append([signed.payload]), keptOf(signed));
     await this.db.put<string, Uint8Array>(`hit!${hit.hitId}`, value, { ...SYNC, valueEncoding: 'view' });
   }
 

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { parseTopic } from '../gateway/delivery/topics.ts';
 import { parsePemBundle } from '../provisioning/chain.ts';
 import { HitIndex } from './dedupe.ts';
-import { recordOfSigned } from './hit-record.ts';
+import { recordPartsOfSigned } from './hit-record.ts';
 import { HitStore, type DeviceEventRecord, type DispositionRecord, type StoredHit, type UnsentDisposition } from './hit-store.ts';
 import { hitState, nextDispositions } from './hit-view.ts';
 import { LatencyWindow } from './latency.ts';
@@ -242,12 +242,8 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
       signer: { cn: device, serial: leaf.serialNumber },
       dispositions: [],
     };
-    // Made once (when new), from the signed bytes as they came: stored, and sealed to pass on to the peers.
-    let record: Buffer = Buffer.alloc(0);
-    const admission = await this.index.admit(message.hitId, () => {
-      record = recordOfSigned(stored, signed);
-      return this.parts.store.put(stored, record);
-    });
+    // From the signed bytes as they came: stored, and sealed (framed) to pass on to the peers.
+    const admission = await this.index.admit(message.hitId, () => this.parts.store.putSigned(stored, signed));
     if (admission === 'duplicate' && fromPeer) return; // both receivers took a copy: each shows it once
     if (admission === 'duplicate') {
       // The device re-sends until it hears an ack; a lost ack means a second copy. Ack again,
@@ -278,7 +274,7 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     const replicas = this.replicas;
     this.send((async () => {
       await this.ack(device, message.hitId, receivedAt);
-      if (replicas) await this.passOn(replicas.records(device), sealRecord(this.parts.recordKey, replicas.records(device), record), message.hitId);
+      if (replicas) await this.passOn(replicas.records(device), sealRecord(this.parts.recordKey, replicas.records(device), recordPartsOfSigned(stored, signed)), message.hitId);
     })(), 'ack');
   }
 

@@ -93,14 +93,19 @@ function messageKey(groupKey: Buffer, salt: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', groupKey, salt, 'record', 32));
 }
 
-/** Seals a stored hit's record (hit-record.ts) for the peers; the topic is the associated data (a record cannot be moved to another device's topic). */
-export function sealRecord(groupKey: Buffer, topic: string, record: Buffer): Buffer {
+/**
+ * Seals a stored hit's record (hit-record.ts; whole, or in parts as recordPartsOfSigned makes it)
+ * for the peers; the topic is the associated data (a record cannot be moved to another device's
+ * topic).
+ */
+export function sealRecord(groupKey: Buffer, topic: string, record: Buffer | readonly Buffer[]): Buffer {
   const salt = randomBytes(16);
   const iv = randomBytes(12);
   const gcm = createCipheriv('aes-256-gcm', messageKey(groupKey, salt), iv, { authTagLength: 16 });
   gcm.setAAD(Buffer.from(topic, 'utf8'));
-  const ciphertext = gcmAll(gcm, record);
-  return Buffer.concat([Buffer.from([RECORD_V1]), salt, iv, gcm.getAuthTag(), ciphertext]);
+  const ciphertext = (Buffer.isBuffer(record) ? [record] : record).map((part) => gcm.update(part));
+  gcm.final(); // GCM: no more output, makes the tag
+  return Buffer.concat([Buffer.from([RECORD_V1]), salt, iv, gcm.getAuthTag(), ...ciphertext]);
 }
 
 /** Opens a sealed record from a peer; throws when it is not one sealed with this group's key for this topic. */

@@ -4,7 +4,7 @@
  * pole's certificate; dispositions added later keep it; records written by receivers before
  * (the StoredHit as JSON) still open, take dispositions, and pass between peers.
  */
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,9 @@ import { compactDecrypt, compactVerify } from 'jose';
 import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHitEnvelope, type OpenedHit } from '../../../dispatch/envelope.ts';
-import { decodeHitRecord, decodeStoredValue, HitRecordError, recordOfSigned } from '../../../dispatch/hit-record.ts';
+import { decodeHitRecord, decodeStoredValue, HitRecordError, recordOfSigned, recordPartsOfSigned } from '../../../dispatch/hit-record.ts';
 import { HitStore, type StoredHit } from '../../../dispatch/hit-store.ts';
-import { parsePeerRecord } from '../../../dispatch/replication.ts';
+import { openRecord, parsePeerRecord, sealRecord } from '../../../dispatch/replication.ts';
 import type { HitMessage } from '../../../gateway/delivery/hit-message.ts';
 import { SegmentLog } from '../../../gateway/delivery/segment-log.ts';
 import { createTestPki, type IssuedCert, type TestPki } from '../../helpers/pki.ts';
@@ -112,6 +112,11 @@ describe('hit records', () => {
     expect(pointer.form === 'pointer' && pointer.payload).toEqual({ segment: 1, offset: 0, length: opened.signed.payload.length });
     store = await HitStore.open(join(dir, 'pointer'));
     expect(await store.get(stored.hitId)).toEqual({ ...stored, dispositions: [record] });
+    // As the receiver stores a hit it just verified: from the signed parts, no record made first.
+    const next = await received(makeHit('pole-1', 'test-pd', Date.now() + 1));
+    await store.putSigned(next.stored, next.opened.signed);
+    expect(await store.get(next.stored.hitId)).toEqual(next.stored);
+    expect(await store.signedJws(next.stored.hitId)).toBe(next.jws);
     await store.close();
   });
 
@@ -152,6 +157,12 @@ describe('hit records', () => {
     const { opened, stored } = await received(msg);
     expect(parsePeerRecord(recordOfSigned(stored, opened.signed), 'pole-1', 'test-pd')).toEqual(stored);
     expect(parsePeerRecord(Buffer.from(JSON.stringify(stored)), 'pole-1', 'test-pd')).toEqual(stored);
+    // Sealed from its parts, a record opens to the same bytes as the whole record.
+    const key = randomBytes(32);
+    const topic = 'alpr-dispatch/v1/test-pd/dispatch/records/pole-1';
+    const parts = recordPartsOfSigned(stored, opened.signed);
+    expect(openRecord(key, topic, sealRecord(key, topic, parts)).equals(recordOfSigned(stored, opened.signed))).toBe(true);
+    expect(openRecord(key, topic, sealRecord(key, topic, Buffer.concat(parts))).equals(Buffer.concat(parts))).toBe(true);
     const refusal = (bytes: Buffer): string => refusalOf(() => parsePeerRecord(bytes, 'pole-1', 'test-pd'), Error, (e) => e.message);
     expect(refusal(recordOfSigned(stored, opened.signed))).toBe('accepted');
     expect(refusal(recordOfSigned({ ...stored, device: 'pole-2' }, opened.signed))).toMatch(/pole-1's topic/);
