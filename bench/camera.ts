@@ -8,7 +8,9 @@
  * tell which kind of memory grew, the peaks of V8's heap (heapUsedMb), of memory outside it that
  * V8 knows of (externalMb: Buffers, ArrayBuffers) and of ArrayBuffers alone (arrayBuffersMb), with
  * the RSS once the recogniser had loaded, before the cameras started (rssStartMb); and the
- * overview JPEGs encoded (overviewsEncoded: one each time a frame became a pass's best).
+ * overview JPEGs encoded (overviewsEncoded: one each time a frame became a pass's best); and the
+ * kernel's resident high-water mark for the whole process (rssHwmMb: peaks between samples too,
+ * model loading included).
  * Options: --seconds=N (default 60), --fps=N: the rate each camera hands frames to the
  * pipeline (default 8; the cameras themselves stream 15 fps and ffmpeg decodes every frame);
  * --width=N: frames scaled to this width (the camera config's `width`; default native 1920);
@@ -47,6 +49,12 @@ function cpuSeconds(pid: number): number {
 }
 
 const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
+
+/** The process's resident high-water mark (VmHWM): its true peak, between samples and before the run included. */
+function hwmMb(): number {
+  const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  return kb === undefined ? 0 : Math.round(Number(kb) / 1024);
+}
 
 async function lagP99(ms: number): Promise<number> {
   const h = monitorEventLoopDelay({ resolution: 10 });
@@ -100,13 +108,21 @@ export const run: Bench = async ({ print, args }) => {
     const peak = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
     const ffmpegCpu = new Map<number, number>();
     let samples = 0;
+    // The ffmpeg children are looked for every 5 s (and 1 s in): listing every process on the box
+    // reads all of /proc, and doing it twice a second cost the bench itself ~10 MB of buffers at
+    // its RSS peak (heaptrack) and CPU on a loaded box. Their CPU is read twice a second.
+    const findFfmpeg = (): void => {
+      void descendants({ name: /^ffmpeg$/ }).then((ps) => {
+        for (const p of ps) if (!ffmpegCpu.has(p.pid)) ffmpegCpu.set(p.pid, cpuSeconds(p.pid));
+      });
+    };
     const sampler = setInterval(() => {
       const m = process.memoryUsage();
       for (const k of ['rss', 'heapUsed', 'external', 'arrayBuffers'] as const) peak[k] = Math.max(peak[k], m[k]);
       if (++samples % 20 === 0) print(`  t=${samples / 2}s rss ${mb(m.rss)} MB, heap ${mb(m.heapUsed)} MB, external ${mb(m.external)} MB, arrayBuffers ${mb(m.arrayBuffers)} MB`);
-      void descendants({ name: /^ffmpeg$/ }).then((ps) => {
-        for (const p of ps) ffmpegCpu.set(p.pid, cpuSeconds(p.pid));
-      });
+      // A child that has exited keeps the CPU last read (cpuSeconds gives 0 for a process gone).
+      for (const pid of ffmpegCpu.keys()) ffmpegCpu.set(pid, Math.max(ffmpegCpu.get(pid) ?? 0, cpuSeconds(pid)));
+      if (samples === 2 || samples % 10 === 0) findFfmpeg();
     }, 500);
     print(`running two cameras for ${seconds} s…`);
     const t0 = Date.now();
@@ -145,6 +161,7 @@ export const run: Bench = async ({ print, args }) => {
       lagRatioVsIdle: Math.round((lag.percentile(99) / 1e6 / Math.max(idleLag, 0.001)) * 100) / 100,
       rssMb: mb(peak.rss),
       rssStartMb: mb(startMem.rss),
+      rssHwmMb: hwmMb(),
       heapUsedMb: mb(peak.heapUsed),
       externalMb: mb(peak.external),
       arrayBuffersMb: mb(peak.arrayBuffers),
@@ -166,7 +183,7 @@ export const run: Bench = async ({ print, args }) => {
     if (extra.length) print(`  detections of no planted plate: ${extra.map((d) => `${d.cameraId}:${d.plate} (${d.frames} frames, ${d.confidence.toFixed(2)})`).join(', ')}`);
     print(`  frames analysed ${figures.framesAnalysedPerSec}/s, dropped ${figures.framesDropped}, ffmpeg decode ${figures.decodeCpuPct}% of one core`);
     print(`  event-loop lag p99 ${figures.eventLoopLagP99Ms} ms (idle ${figures.idleLagP99Ms} ms, ×${figures.lagRatioVsIdle}), RSS ${figures.rssMb} MB`);
-    print(`  memory peaks: heap ${figures.heapUsedMb} MB, external ${figures.externalMb} MB, arrayBuffers ${figures.arrayBuffersMb} MB (RSS ${figures.rssStartMb} MB before the cameras started)`);
+    print(`  memory peaks: heap ${figures.heapUsedMb} MB, external ${figures.externalMb} MB, arrayBuffers ${figures.arrayBuffersMb} MB (RSS ${figures.rssStartMb} MB before the cameras started, ${figures.rssHwmMb} MB high-water)`);
     return figures;
   } finally {
     await store.close();

@@ -38,11 +38,15 @@ export function detectorInputSize(width: number, height: number, maxSide: number
   return { width: round32(width), height: round32(height) };
 }
 
-/** RGB bytes → normalised BGR planes (NCHW). */
-export function detectorTensorData(image: RgbImage): Float32Array {
+/**
+ * RGB bytes → normalised BGR planes (NCHW), written to `into` when it is given (its first
+ * 3·width·height values; it must hold that many).
+ */
+export function detectorTensorData(image: RgbImage, into?: Float32Array): Float32Array {
   const { width, height, data } = image;
   const plane = width * height;
-  const out = new Float32Array(3 * plane);
+  if (into && into.length < 3 * plane) throw new RangeError(`detectorTensorData: buffer of ${into.length} values, ${3 * plane} needed`);
+  const out = into ? into.subarray(0, 3 * plane) : new Float32Array(3 * plane);
   for (let c = 0; c < 3; c++) {
     const src = 2 - c; // BGR plane c takes RGB channel 2 - c
     const mean = MEAN[c]!;
@@ -55,6 +59,12 @@ export function detectorTensorData(image: RgbImage): Float32Array {
 
 export class TextDetector {
   private readonly options: DetectorOptions;
+  /**
+   * The input tensor's values, reused from one detection to the next (issue #4): a fresh 2.7 MB
+   * (640 pass) or 6.3 MB (960 pass) array per detection left the worker holding some 24 MB of
+   * them, waiting for its collector, at the camera bench's peak. Absent while a detection uses it.
+   */
+  private inputBuffer: Float32Array | undefined = new Float32Array(0);
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -72,8 +82,19 @@ export class TextDetector {
   ): Promise<TextBox[]> {
     const size = detectorInputSize(image.width, image.height, maxSide, minSide);
     const resized = await resizeRgb(image, size.width, size.height);
-    const input = new ort.Tensor('float32', detectorTensorData(resized), [1, 3, size.height, size.width]);
-    const outputs = await this.session.run({ [this.session.inputNames[0]!]: input });
+    const needed = 3 * size.width * size.height;
+    // Taken for the run (ONNX Runtime reads it until run() resolves); a second detection running
+    // meanwhile gets one of its own.
+    let buffer = this.inputBuffer ?? new Float32Array(needed);
+    this.inputBuffer = undefined;
+    if (buffer.length < needed) buffer = new Float32Array(needed);
+    let outputs: ort.InferenceSession.OnnxValueMapType;
+    try {
+      const input = new ort.Tensor('float32', detectorTensorData(resized, buffer), [1, 3, size.height, size.width]);
+      outputs = await this.session.run({ [this.session.inputNames[0]!]: input });
+    } finally {
+      this.inputBuffer = buffer;
+    }
     const out = outputs[this.session.outputNames[0]!];
     if (!out) throw new Error('detector: model produced no output');
     const [, , mh, mw] = out.dims as [number, number, number, number];
