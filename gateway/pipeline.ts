@@ -74,8 +74,11 @@ interface Overview {
   jpeg: Promise<Uint8Array> | undefined;
 }
 
-/** RGB buffers kept for overviews: encodes rarely overlap (about two per pass). */
-const OVERVIEW_SPARES = 2;
+/**
+ * RGB buffers kept for overviews: one, since encodes rarely overlap (about two per pass, ~15 ms
+ * each); an overlapping one gets a buffer of its own, left to the collector.
+ */
+const OVERVIEW_SPARES = 1;
 
 export class Pipeline {
   private readonly tracker: PassTracker<Overview>;

@@ -123,4 +123,32 @@ describe('pipeline: frames and overviews', () => {
     expect(overview?.[1]).toBe((8 * 8 * 3) & 0xff);
     expect(played.released).toHaveLength(6);
   });
+
+  it('reuses an overview’s RGB buffer for the next one once its encode is done, never while it runs', async () => {
+    // Encodes that finish at once: every overview after the first is made in the first one's buffer.
+    const seen: Uint8Array[] = [];
+    await run(async (image) => {
+      seen.push(image.data);
+      return new Uint8Array([image.data[0]!]);
+    });
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen).size).toBe(1);
+
+    // The first encode still running when the others start: they get buffers of their own, and
+    // its pixels stay frame 0's until it is done.
+    const held: { data: Uint8Array; first: number; resolve: () => void }[] = [];
+    const running = run(async (image) => {
+      const first = image.data[0]!;
+      if (held.length === 0) await new Promise<void>((resolve) => held.push({ data: image.data, first, resolve }));
+      else held.push({ data: image.data, first, resolve: () => undefined });
+      return new Uint8Array([image.data[0]!]);
+    });
+    for (let i = 0; i < 10_000 && held.length < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(held).toHaveLength(3);
+    expect(held[1]!.data).not.toBe(held[0]!.data);
+    expect(held[0]!.data[0]).toBe(held[0]!.first);
+    held[0]!.resolve();
+    const { stored } = await running;
+    expect(stored[0]?.[1].overview?.[0]).toBe(held[2]!.first);
+  });
 });
