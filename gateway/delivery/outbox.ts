@@ -281,7 +281,14 @@ export class Outbox {
     if (text !== undefined) {
       this.fresh.delete(id);
     } else {
-      const raw = await this.body(meta);
+      let raw: Uint8Array | undefined;
+      try {
+        raw = await this.body(meta);
+      } catch (err) {
+        // Acked while being read (a re-send racing its ack): its segment may be gone already.
+        if (!this.entries.has(id)) return undefined;
+        throw err;
+      }
       if (raw === undefined) return undefined;
       bytes = openSealed(this.deps.key, raw, meta.key);
     }

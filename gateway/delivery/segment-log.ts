@@ -113,13 +113,21 @@ export class SegmentLog {
     }
     const buffers = records.flat() as Uint8Array[];
     let written = 0;
-    // writev may write less than asked (large writes, signals): carry on from where it stopped.
-    while (written < bytes) {
-      const { bytesWritten } = await target.file.writev(remaining(buffers, written), target.size + written);
-      if (bytesWritten <= 0) throw new SegmentLogError(`segment ${target.segment}: write made no progress`);
-      written += bytesWritten;
+    try {
+      // writev may write less than asked (large writes, signals): carry on from where it stopped.
+      while (written < bytes) {
+        const { bytesWritten } = await target.file.writev(remaining(buffers, written), target.size + written);
+        if (bytesWritten <= 0) throw new SegmentLogError(`segment ${target.segment}: write made no progress`);
+        written += bytesWritten;
+      }
+      await target.file.datasync();
+    } catch (err) {
+      // After a failed write or fdatasync the file's state is unknown (a later fsync may report
+      // success for pages the kernel dropped): the next append starts a new segment.
+      this.writer = undefined;
+      await target.file.close().catch(() => undefined);
+      throw err;
     }
-    await target.file.datasync();
     target.size += bytes;
     return refs;
   }

@@ -178,6 +178,35 @@ describe('outbox bodies in segment files', () => {
     await reopened.close();
   });
 
+  it('regression: a re-send reading an entry as its ack removes it (and its segment) gets nothing, not an error', async () => {
+    let release = (): void => undefined;
+    let gate: Promise<void> | undefined;
+    // The pointer is read, then the read stalls (as on a busy disk) while the ack removes the entry and its segment.
+    const slow: OutboxDb = {
+      get: async (k) => {
+        const value = await db.get(k);
+        if (gate) await gate;
+        return value;
+      },
+      keys: (o) => db.keys(o),
+      batch: (ops, o) => db.batch(ops, o),
+    };
+    let box = await Outbox.open({ db, key, now, dir: join(dir, 'outbox'), maxSegmentBytes: 1 });
+    await box.add('hit', uuid(1), { n: 1 });
+    await box.close();
+    box = await Outbox.open({ db: slow, key, now, dir: join(dir, 'outbox'), maxSegmentBytes: 1 }); // nothing served from memory
+    await box.add('hit', uuid(2), { n: 2 }); // appends move on: segment 1 can go
+    gate = new Promise((resolve) => (release = resolve));
+    const read = box.read(uuid(1));
+    expect(await box.remove(uuid(1))).toBe(true);
+    expect(segments()).toEqual(['00000002.seg']);
+    release();
+    await expect(read).resolves.toBeUndefined();
+    gate = undefined;
+    expect((await box.read(uuid(2)))?.body).toEqual({ n: 2 });
+    await box.close();
+  });
+
   it('a segment goes once every entry in it has been delivered; records whose segment is gone (deletes lost in a power cut) are dropped at open', async () => {
     // 1-byte segments: every add starts a new one.
     let box = await Outbox.open({ db, key, now, dir: join(dir, 'outbox'), maxSegmentBytes: 1 });
