@@ -7,7 +7,8 @@
  * Keys: `hit!{hitId}` → the hit record (hit-record.ts): a pointer record whose signed payload
  * is appended to the segment log beside the database (gateway/delivery/segment-log.ts:
  * fsynced before the record is written; LevelDB wrote each ~150 KB payload to its log, a
- * level-0 table and every compaction after, a third of a receiver's CPU), or, as
+ * level-0 table and every compaction after: about a fifth of a receiver's CPU went to LevelDB's
+ * own threads), or, as
  * receivers before wrote them and still read, framed with the payload inline or the StoredHit
  * as JSON; `cert!{device}` →
  * serial, `out!{hitId}!{at}` → a disposition recorded but not yet taken by the broker (re-sent
