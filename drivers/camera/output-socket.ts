@@ -6,12 +6,12 @@
  * Here ffmpeg's stdout is one end of the pair, and the other end is read with `onread` into a
  * single buffer of our own, reused for every read; the frame parser copies out of it as before.
  *
- * The pair is made by listening on a fresh socket name, connecting to it and taking the accepted
- * end; the listener closes at once. On Linux the name is abstract (nothing on disk to clean up);
- * elsewhere it is a file in the temp directory, removed once connected.
+ * The pair is made by listening on a socket in a fresh private directory (mode 0700, so no other
+ * user can connect first: an abstract socket name would be open to every process on the box),
+ * connecting to it and taking the accepted end; the listener, the socket file and the directory
+ * go at once.
  */
-import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,8 +31,8 @@ export interface OutputSocket {
  * buffer, valid only until onChunk returns (copy what you keep). Rejects if the pair cannot be made.
  */
 export async function openOutputSocket(onChunk: (chunk: Uint8Array) => void, readBytes = OUTPUT_READ_BYTES): Promise<OutputSocket> {
-  const linux = process.platform === 'linux';
-  const path = linux ? `\0alpr-camera-${process.pid}-${randomUUID()}` : join(tmpdir(), `alpr-camera-${randomUUID()}.sock`);
+  const dir = mkdtempSync(join(tmpdir(), 'alpr-camera-'));
+  const path = join(dir, 'out.sock');
   const server = createServer({ pauseOnConnect: true });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -72,6 +72,6 @@ export async function openOutputSocket(onChunk: (chunk: Uint8Array) => void, rea
     return { childEnd, reader };
   } finally {
     server.close();
-    if (!linux) rmSync(path, { force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
