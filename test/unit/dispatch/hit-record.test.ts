@@ -139,6 +139,24 @@ describe('hit records', () => {
     await store.close();
   });
 
+  it('starts from the keys and the newest hits only: an old record it cannot read does not stop it', async () => {
+    const raw = new Level<string, Uint8Array>(join(dir, 'keys'), { keyEncoding: 'utf8', valueEncoding: 'view' });
+    // The oldest hitId sorts first; its record is not one this receiver reads.
+    await raw.put('hit!00000000-0000-7000-8000-000000000000', Buffer.from([9, 9, 9]), { sync: true });
+    await raw.close();
+    const store = await HitStore.open(join(dir, 'keys'));
+    const hits = [];
+    for (let i = 1; i <= 3; i++) {
+      const h = await received(makeHit('pole-1', 'test-pd', Date.now() + i));
+      await store.putSigned(h.stored, h.opened.signed);
+      hits.push(h.stored);
+    }
+    expect(await store.hitIds()).toEqual(['00000000-0000-7000-8000-000000000000', ...hits.map((h) => h.hitId)]);
+    expect(await store.latest(2)).toEqual(hits.slice(1));
+    await expect(store.latest(4)).rejects.toThrow(/form 9/);
+    await store.close();
+  });
+
   it('a crash between the payload and its record leaves bytes no record names: the store opens without the hit and takes it again', async () => {
     const { opened, stored } = await received(makeHit('pole-1', 'test-pd', Date.now()));
     // As a crash after the append's fdatasync and before the record's write would leave it.
