@@ -384,7 +384,7 @@ export class Outbox {
     await this.tail.catch(() => undefined);
   }
 
-  /** After the writes queued so far, closes the segment files; adds after this fail. */
+  /** After the writes queued so far, closes the segment files (an add or read after opens them again). */
   async close(): Promise<void> {
     await this.idle();
     await this.log?.close();

@@ -47,7 +47,6 @@ export class SegmentLog {
   private readonly readers = new Map<number, FileHandle>();
   private pending: PendingAppend[] = [];
   private writing: Promise<void> | undefined;
-  private closed = false;
 
   private constructor(readonly dir: string, private readonly maxSegmentBytes: number, private readonly known: Set<number>) {}
 
@@ -79,7 +78,6 @@ export class SegmentLog {
    * on disk. Appends that arrive while a write is under way go together in the next one.
    */
   append(parts: readonly Uint8Array[]): Promise<LogRef> {
-    if (this.closed) return Promise.reject(new SegmentLogError('segment log closed'));
     return new Promise<LogRef>((resolve, reject) => {
       this.pending.push({ parts, resolve, reject });
       this.writing ??= this.drain();
@@ -197,9 +195,12 @@ export class SegmentLog {
     }
   }
 
-  /** Waits for appends under way, then closes every handle. */
+  /**
+   * Waits for appends under way, then closes every handle. The log stays usable: what is
+   * appended or read after opens what it needs again (an event raised while the gateway stops
+   * is still queued), appends in a new segment.
+   */
   async close(): Promise<void> {
-    this.closed = true;
     await this.writing;
     await this.writer?.file.close();
     this.writer = undefined;

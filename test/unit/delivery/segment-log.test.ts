@@ -66,6 +66,10 @@ describe('segment log', () => {
     await expect(again.read(ref)).rejects.toThrow(SegmentLogError);
     await expect(again.read(ref)).rejects.toThrow(/ends before the record/);
     await again.close();
-    await expect(again.append([Buffer.from('x')])).rejects.toThrow(/closed/);
+    // Closed, it still takes an append (in a new segment) and reads: only the handles were let go.
+    const late = await again.append([Buffer.from('late')]);
+    expect(late.segment).toBe(2);
+    expect((await again.read(late)).toString()).toBe('late');
+    await again.close();
   });
 });
