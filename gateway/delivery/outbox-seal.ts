@@ -3,14 +3,14 @@
  * 12 ‖ GCM tag 16 ‖ ciphertext, associated data = the entry's key), made and opened without the
  * copies that format's seal/open make for a general caller: the text is encrypted as it is (no
  * UTF-8 buffer first), the value stays in two parts for the segment log to write (no concat of
- * header and ciphertext), and GCM's update output is the plaintext (final adds nothing). For a
+ * header and ciphertext); opening is the store's own `open`, which takes GCM's update output as
+the plaintext (final adds nothing). For a
  * ~150 KB hit that is three buffers of that size fewer each way — buffers V8 counts as external
  * memory, whose churn sets how often it collects (bench delivery's device profile: a tenth of
  * its CPU in the collector). Values either side makes, the other opens (unit test).
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv } from 'node:crypto';
 import type { RandomSource } from '../ids.ts';
-import { IntegrityError } from '../store/errors.ts';
 import { systemRandom } from '../store/crypto.ts';
 
 const VERSION = 0x01;
@@ -32,19 +32,5 @@ export function sealTextParts(key: Uint8Array, text: string, aad: string, random
   return [head, body];
 }
 
-/** The plaintext of a sealed value, or an IntegrityError naming `aad` when anything was altered. */
-export function openSealed(key: Uint8Array, sealed: Uint8Array, aad: string): Buffer {
-  if (sealed.length < HEADER || sealed[0] !== VERSION) throw new IntegrityError(aad, 'not a sealed value of a known version');
-  const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length);
-  const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(1, 1 + IV));
-  decipher.setAAD(Buffer.from(aad, 'utf8'));
-  decipher.setAuthTag(buf.subarray(1 + IV, HEADER));
-  const plaintext = decipher.update(buf.subarray(HEADER));
-  try {
-    decipher.final();
-  } catch {
-    // final() throws only on a tag mismatch: the value was altered, truncated or moved.
-    throw new IntegrityError(aad);
-  }
-  return plaintext;
-}
+/** The plaintext of a sealed value, or an IntegrityError naming `aad` when anything was altered (the store's own open, which copies nothing). */
+export { open as openSealed } from '../store/crypto.ts';

@@ -35,12 +35,15 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: string): Buffer {
   const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(1, 1 + IV));
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(buf.subarray(1 + IV, HEADER));
+  // GCM's update output is the whole plaintext (final only checks the tag): no concat copy.
+  const plaintext = decipher.update(buf.subarray(HEADER));
   try {
-    return Buffer.concat([decipher.update(buf.subarray(HEADER)), decipher.final()]);
+    decipher.final();
   } catch {
     // final() throws only on a tag mismatch: the value was altered, truncated or moved.
     throw new IntegrityError(aad);
   }
+  return plaintext;
 }
 
 export const sealText = (key: Uint8Array, text: string, aad: string, random?: RandomSource): Buffer => seal(key, Buffer.from(text, 'utf8'), aad, random);
