@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'var/**', 'coverage/**', 'bin/**', '**/*.py'] },
+  { ignores: ['node_modules/**', 'var/**', 'coverage/**', 'bin/**', 'dist/**', '**/*.py'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,11 +1,13 @@
 /**
  * The boot shim: the container's (or systemd unit's) command. It asks chooseLaunch() which folder
  * holds the application to run — the committed or trial A/B slot, or the factory image this file
- * ships in — starts `gateway/main.ts` from there, passes SIGTERM/SIGINT on, and starts it again
+ * ships in — starts the application from there (its bundle `dist/gateway.mjs` when it has one,
+ * else `gateway/main.ts` through tsx), passes SIGTERM/SIGINT on, and starts it again
  * when it exits with EXIT_RESTART (the OTA agent switched slots, or rolled back). Any other exit
  * status is the shim's own, so the container's restart policy still sees crashes.
  *
- *   node --import tsx ota/firmware/boot.ts        (ALPR_DATA_DIR, ALPR_FIRMWARE_VERSION from the environment)
+ *   node dist/boot.mjs                            (built: `npm run build`)
+ *   node --import tsx ota/firmware/boot.ts        (from source; ALPR_DATA_DIR, ALPR_FIRMWARE_VERSION from the environment)
  *
  * A firmware bundle holds the application's own files; packages come from the factory image's
  * node_modules (linked into the slot when the bundle has none), so a release that changes
@@ -38,12 +40,25 @@ async function exists(p: string): Promise<boolean> {
   return lstat(p).then(() => true, () => false);
 }
 
+/**
+ * How to start the application in `dir`: its production bundle (`dist/gateway.mjs`, made by
+ * `npm run build` — plain JavaScript, no TypeScript transpiled at run time) when the folder has
+ * one, else `gateway/main.ts` through tsx (a tree without a build, or an older firmware). An
+ * explicit `entry` always runs from source.
+ */
+export async function launchArgs(dir: string, entry?: string): Promise<string[]> {
+  if (entry === undefined && (await exists(path.join(dir, BUNDLE)))) return [path.join(dir, BUNDLE)];
+  return ['--import', 'tsx', path.join(dir, entry ?? 'gateway/main.ts')];
+}
+
+const BUNDLE = 'dist/gateway.mjs';
+
 /** Runs the chosen application once; resolves with its exit status. */
 async function runOnce(choice: LaunchChoice, opts: BootOptions, forward: { child?: ReturnType<typeof spawn> }): Promise<number> {
   if (choice.slot !== 'factory' && !(await exists(path.join(choice.dir, 'node_modules')))) {
     await symlink(path.join(opts.factory.dir, 'node_modules'), path.join(choice.dir, 'node_modules'), 'dir');
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(choice.dir, opts.entry ?? 'gateway/main.ts')], {
+  const child = spawn(process.execPath, await launchArgs(choice.dir, opts.entry), {
     cwd: choice.dir,
     stdio: 'inherit',
     env: { ...opts.env, ALPR_FIRMWARE_VERSION: choice.version, ALPR_FIRMWARE_SLOT: choice.slot },

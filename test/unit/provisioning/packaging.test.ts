@@ -91,9 +91,13 @@ describe('Dockerfile.template', () => {
     expect(users[users.length - 1]).not.toMatch(/^USER (root|0)\b/);
     expect(text).toMatch(/useradd[^\n]*alpr/);
     const cmd = instructions.find((l) => l.startsWith('CMD '));
-    // The boot shim, which starts gateway/main.ts from the active A/B slot or the image itself.
-    expect(cmd).toMatch(/ota\/firmware\/boot\.ts/);
+    // The boot shim, which starts the gateway from the active A/B slot or the image itself — as
+    // the bundle build/bundle.ts makes of ota/firmware/boot.ts in the build stage.
+    expect(cmd).toMatch(/"dist\/boot\.mjs"/);
+    expect(text).toMatch(/RUN node --import tsx build\/bundle\.ts/);
+    expect(text).toMatch(/COPY --from=build \/usr\/src\/app\/dist \.\/dist/);
     expect(existsSync(`${root}ota/firmware/boot.ts`)).toBe(true);
+    expect(readFileSync(`${root}build/bundle.ts`, 'utf8')).toMatch(/'ota\/firmware\/boot\.ts': 'boot'/);
   });
 
   it('.dockerignore keeps node_modules, tests and local data out of the image', () => {
