@@ -20,6 +20,7 @@
  */
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { syncDir } from '../fs-sync.ts';
 
 export interface LogRef {
   readonly segment: number;
@@ -221,13 +222,4 @@ function remaining(buffers: readonly Uint8Array[], skip: number): Uint8Array[] {
     skip = 0;
   }
   return out;
-}
-
-async function syncDir(path: string): Promise<void> {
-  const dir = await open(path, 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }

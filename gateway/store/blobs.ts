@@ -117,17 +117,19 @@ export class BlobStore {
     const dir = join(this.dir, day);
     let files = 0;
     let bytes = 0;
+    const trash: { path: string; label: string }[] = [];
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (FILE.exec(name)?.[1] !== cls) continue;
       const path = join(dir, name);
       if (this.reaper) {
         bytes += (await stat(path).catch(() => undefined))?.size ?? 0;
-        await this.reaper.bury(path, `blob-${day}-${name.replace(/\.blob$/, '')}`);
+        trash.push({ path, label: `blob-${day}-${name.replace(/\.blob$/, '')}` });
       } else {
         bytes += await freeFile(path);
       }
       files++;
     }
+    await this.reaper?.buryAll(trash);
     if ((await readdir(dir).catch(() => ['?'])).length === 0) await rm(dir, { recursive: true, force: true });
     return { files, bytes };
   }

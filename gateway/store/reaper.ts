@@ -12,7 +12,8 @@
  */
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { syncDir } from '../fs-sync.ts';
 import { freeFile, realPause, type Pause } from './free-file.ts';
 
 export interface ReaperPace {
@@ -60,15 +61,27 @@ export class Reaper {
    * Nothing to do when it is not there. `label` names it in the trash (letters, digits, `-`).
    */
   async bury(path: string, label: string): Promise<void> {
+    await this.buryAll([{ path, label }]);
+  }
+
+  /** bury() for several paths, with one sync of each directory involved. */
+  async buryAll(items: readonly { readonly path: string; readonly label: string }[]): Promise<void> {
     if (this.stopped) throw new Error('the store is closing: nothing more can be purged');
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const to = join(this.dir, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}-${label.replace(/[^A-Za-z0-9-]/g, '-')}`);
-    try {
-      await rename(path, to);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
+    const parents = new Set<string>();
+    for (const { path, label } of items) {
+      const to = join(this.dir, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}-${label.replace(/[^A-Za-z0-9-]/g, '-')}`);
+      try {
+        await rename(path, to);
+        parents.add(dirname(path));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     }
+    if (parents.size === 0) return;
+    // The moves survive a power cut: else the next purge would meet the files again where they
+    // were (and remove them as orphans, their key being gone).
+    for (const dir of [...parents, this.dir]) await syncDir(dir);
     this.kick();
   }
 
