@@ -35,6 +35,7 @@ export class Reaper {
   private running: Promise<void> | undefined;
   private urgent = false;
   private stopped = false;
+  private again = false;
   private readonly waiters: (() => void)[] = [];
   private freedBytes = 0;
 
@@ -110,11 +111,18 @@ export class Reaper {
   }
 
   private kick(): void {
-    if (this.running || this.stopped) return;
+    if (this.stopped) return;
+    // A bury while the loop is finishing (it may have read an empty trash already): run again.
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.again = false;
     this.running = this.loop()
       .catch((err: unknown) => this.onError(err, 'freeing purged files'))
       .finally(() => {
         this.running = undefined;
+        if (this.again && !this.stopped) return this.kick(); // the waiters wait for that run too
         this.urgent = false;
         for (const w of this.waiters.splice(0)) w();
       });
