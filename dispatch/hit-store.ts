@@ -82,12 +82,21 @@ export class HitStore {
     return keys.map((k) => k.slice(4));
   }
 
-  /** The `n` newest stored hits (by hitId), oldest of them first. */
-  async latest(n: number): Promise<StoredHit[]> {
+  /**
+   * The newest stored hits (by hitId) among the last `n` records, oldest of them first. A record
+   * it cannot read (a form it does not know, a payload that is gone) is left where it is and
+   * named to `unreadable`, not thrown: one damaged record must not keep dispatch from starting.
+   */
+  async latest(n: number, unreadable: (hitId: string, err: Error) => void = () => undefined): Promise<StoredHit[]> {
     const out: StoredHit[] = [];
     if (n <= 0) return out;
     for await (const [key, value] of this.db.iterator<string, Uint8Array>({ ...HIT_RANGE, reverse: true, limit: n, valueEncoding: 'view' })) {
-      out.push(storedOf(await this.resolve(key.slice(4), decodeStoredValue(value))));
+      const hitId = key.slice(4);
+      try {
+        out.push(storedOf(await this.resolve(hitId, decodeStoredValue(value))));
+      } catch (err) {
+        unreadable(hitId, err as Error);
+      }
     }
     return out.reverse();
   }

@@ -108,7 +108,8 @@ class MqttReceiver extends EventEmitter<ReceiverEvents> implements Receiver {
     const keep = this.opts.keep ?? 500;
     const { store } = this.parts;
     this.index = new HitIndex(await store.hitIds());
-    for (const hit of await store.latest(keep)) this.remember(hit, keep);
+    const unreadable = (hitId: string, err: Error): void => this.log.error({ hitId, err: err.message }, 'stored hit unreadable: left in the store, not shown');
+    for (const hit of await store.latest(keep, unreadable)) this.remember(hit, keep);
 
     const { opts } = this;
     const v5 = (opts.protocolVersion ?? 5) === 5;
