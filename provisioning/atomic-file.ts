@@ -1,6 +1,7 @@
 /** Files that survive a yanked cable: written to a temporary name, fsynced, renamed, directory fsynced. */
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fsyncDir as syncDir } from '../gateway/hotlist/atomic.ts';
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
@@ -17,11 +18,5 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   await syncDir(dirname(path));
 }
 
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+/** Makes a rename in `dir` durable (the one helper every store uses). */
+export { syncDir };

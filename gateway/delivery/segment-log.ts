@@ -20,7 +20,7 @@
  */
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { syncDir } from '../fs-sync.ts';
+import { fsyncDir } from '../hotlist/atomic.ts';
 
 export interface LogRef {
   readonly segment: number;
@@ -55,7 +55,7 @@ export class SegmentLog {
   static async open(dir: string, maxSegmentBytes = 64 * 1024 * 1024): Promise<SegmentLog> {
     const made = await mkdir(dir, { recursive: true });
     // A folder just made must itself survive a power cut before anything in it counts.
-    if (made !== undefined) await syncDir(dirname(made));
+    if (made !== undefined) await fsyncDir(dirname(made));
     const known = new Set<number>();
     for (const name of await readdir(dir)) {
       const m = NAME.exec(name);
@@ -140,7 +140,7 @@ export class SegmentLog {
     const file = await open(join(this.dir, nameOf(segment)), 'wx', 0o600);
     this.known.add(segment);
     // The new name must survive a power cut before any pointer names a record in it.
-    await syncDir(this.dir);
+    await fsyncDir(this.dir);
     this.writer = { segment, file, size: 0 };
     return this.writer;
   }

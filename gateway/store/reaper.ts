@@ -13,7 +13,7 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { syncDir } from '../fs-sync.ts';
+import { fsyncDir } from '../hotlist/atomic.ts';
 import { freeFile, realPause, type Pause } from './free-file.ts';
 
 export interface ReaperPace {
@@ -82,7 +82,7 @@ export class Reaper {
     if (parents.size === 0) return;
     // The moves survive a power cut: else the next purge would meet the files again where they
     // were (and remove them as orphans, their key being gone).
-    for (const dir of [...parents, this.dir]) await syncDir(dir);
+    for (const dir of [...parents, this.dir]) await fsyncDir(dir);
     this.kick();
   }
 
