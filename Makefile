@@ -4,10 +4,11 @@ SHELL := /bin/bash
 
 # Debian packages: ffmpeg (camera ingest, clip encoding), mosquitto (integration broker),
 # GStreamer's RTSP server with Python bindings (test camera), DejaVu fonts (rendered plates),
-# Chromium (console end-to-end tests, driven headless by playwright-core).
+# Chromium (console end-to-end tests, driven headless by playwright-core), jemalloc (the
+# allocator the boot shim starts the gateway on, and the benches run on: models/allocator.ts).
 APT_PACKAGES := ffmpeg mosquitto python3-gi gir1.2-gst-rtsp-server-1.0 \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-	gstreamer1.0-plugins-ugly gstreamer1.0-libav fonts-dejavu-core chromium
+	gstreamer1.0-plugins-ugly gstreamer1.0-libav fonts-dejavu-core chromium libjemalloc2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help deps apt-deps npm-deps check typecheck lint test test-unit test-integration demo bench soak train clean

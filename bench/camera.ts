@@ -14,7 +14,10 @@
  * Options: --seconds=N (default 60), --fps=N: the rate each camera hands frames to the
  * pipeline (default 8; the cameras themselves stream 15 fps and ffmpeg decodes every frame);
  * --width=N: frames scaled to this width (the camera config's `width`; default native 1920);
- * --det-max-side=N: the recogniser's detMaxSide (`recognizer.detMaxSide`; default the pack's).
+ * --det-max-side=N: the recogniser's detMaxSide (`recognizer.detMaxSide`; default the pack's);
+ * --mem-arena=on|off: ONNX Runtime's arena (`recognizer.memArena`; default off on jemalloc, on
+ * on glibc). The runner starts the bench on the gateway's allocator (jemalloc when installed;
+ * ALPR_ALLOCATOR=glibc for glibc's malloc); `allocator` and `memArena` say which ran.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +28,7 @@ import { pino } from 'pino';
 import { FfmpegFrameSource } from '../drivers/camera/ffmpeg-source.ts';
 import { ensureSampleClip } from '../drivers/camera/sample-clip.ts';
 import { encodeJpeg } from '../models/image.ts';
+import { onJemalloc } from '../models/allocator.ts';
 import { createRecognizer } from '../models/index.ts';
 import { parseHotlistCsv } from '../gateway/hotlist/csv.ts';
 import { HotlistMatcher } from '../gateway/hotlist/matcher.ts';
@@ -71,12 +75,15 @@ export const run: Bench = async ({ print, args }) => {
   const width = widthArg === undefined ? undefined : Number(widthArg);
   const detArg = args.find((a) => a.startsWith('--det-max-side='))?.slice(15);
   const detMaxSide = detArg === undefined ? undefined : Number(detArg);
+  const arenaArg = args.find((a) => a.startsWith('--mem-arena='))?.slice(12);
+  if (arenaArg !== undefined && arenaArg !== 'on' && arenaArg !== 'off') throw new Error(`--mem-arena: expected on or off, got "${arenaArg}"`);
+  const memArena = arenaArg === undefined ? undefined : arenaArg === 'on';
   print(`generating two ${seconds} s 1920×1080 15 fps clips (cached)…`);
   const clips = await Promise.all([11, 12].map((seed) => ensureSampleClip(CACHE, {
     seed, width: 1920, height: 1080, fps: 15, vehicleCount: Math.max(1, Math.floor((seconds - 2) / 3.5)), secondsPerVehicle: 4, headwaySec: 3.5,
   })));
   const servers = await Promise.all(clips.map((c) => startRtspServer({ clip: c.path, noLoop: true })));
-  const recognizer = await createRecognizer({ kind: 'onnx', inWorker: true, ...(detMaxSide !== undefined && { detMaxSide }) });
+  const recognizer = await createRecognizer({ kind: 'onnx', inWorker: true, ...(detMaxSide !== undefined && { detMaxSide }), ...(memArena !== undefined && { memArena }) });
   const dir = mkdtempSync(join(tmpdir(), 'alpr-bench-camera-'));
   const store = await openDetectionStore({ dataDir: dir, deviceId: 'bench', events: { emit: () => undefined } });
   try {
@@ -146,6 +153,8 @@ export const run: Bench = async ({ print, args }) => {
     const read = new Set(detections.map((d) => `${d.cameraId}:${d.plate}`));
     const figures = {
       seconds,
+      allocator: onJemalloc() ? 'jemalloc' : 'glibc',
+      memArena: memArena ?? !onJemalloc(),
       cameraFps: fps,
       ...(width !== undefined ? { width } : {}),
       ...(detMaxSide !== undefined ? { detMaxSide } : {}),

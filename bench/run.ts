@@ -3,7 +3,9 @@
  * Each benchmark measures a baseline in the same run and reports ratios against it; with --json
  * the last line printed is one JSON object of its figures (keys are stable: issues name them).
  */
+import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
+import { allocatorEnv } from '../models/allocator.ts';
 
 export interface BenchContext {
   readonly json: boolean;
@@ -48,7 +50,20 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Benches measure what the pole runs: the runner starts itself again on the allocator the boot
+ * shim starts the gateway on (jemalloc when installed; models/allocator.ts) and exits as that run does.
+ */
+function onGatewayAllocator(): number | undefined {
+  if (process.env.ALPR_BENCH_ALLOCATOR === '1') return undefined;
+  const env = { ...allocatorEnv(process.env), ALPR_BENCH_ALLOCATOR: '1' };
+  const run = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
+  return run.status ?? 1;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const status = onGatewayAllocator();
+  if (status !== undefined) process.exit(status);
   main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
     process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);

@@ -20,6 +20,7 @@ import { REC_HEIGHT, REC_MAX_WIDTH, TextRecognizer, type TextReading } from './p
 import { createSession } from './ppocr/session.ts';
 import type { StepMatrix } from './ppocr/ctc.ts';
 import { PlateCrnn } from './crnn/plate-crnn.ts';
+import { onJemalloc } from './allocator.ts';
 import type { Box, PlateImage, PlateRead, PlateRecognizer, RecognitionResult, RgbImage } from './types.ts';
 import { toRgb } from './yuv.ts';
 
@@ -36,8 +37,12 @@ export interface OnnxRecognizerOptions {
   /** Intra-op threads per ONNX session; default 1. */
   readonly threads?: number;
   /**
-   * ONNX Runtime's CPU memory arena (default on): ~8 % faster per frame, but it keeps the largest
-   * input's activations resident (~150 MB more on a 1080p camera). Off for 1–2 GB units.
+   * ONNX Runtime's CPU memory arena. Default: off when the process runs on jemalloc
+   * (models/allocator.ts; the boot shim starts the gateway on it when installed), on otherwise.
+   * The arena keeps the largest input's activations resident (the 960 retry's, ~60 MB on a 1080p
+   * camera). jemalloc gives freed memory back within seconds and reuses it meanwhile, so without
+   * the arena RSS follows what the passes use; glibc keeps its heap's high-water mark, so there the
+   * arena is the smaller of the two (camera bench: 500 MB without it, 363 with it).
    */
   readonly memArena?: boolean;
   /**
@@ -153,7 +158,7 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
           });
     const detMaxSide = checkSide(options.detMaxSide ?? models.detMaxSide);
     const threads = options.threads ?? 1;
-    const memArena = options.memArena ?? true;
+    const memArena = options.memArena ?? !onJemalloc();
     const recArena = memArena && (options.recognizerArena ?? false);
     const loading = await Promise.allSettled([
       createSession(models.detectorFile, { threads, memArena }),

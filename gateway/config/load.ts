@@ -175,9 +175,10 @@ export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: C
 export const ENV_CONFIG_FILE = 'ALPR_CONFIG_FILE';
 /**
  * Not configuration, passed over without complaint: the firmware slot the boot shim started
- * (ota/firmware/boot.ts) and the test harness's long-loop switch (`make soak`).
+ * (ota/firmware/boot.ts), the allocator it started it on (models/allocator.ts) and the test
+ * harness's long-loop switch (`make soak`).
  */
-export const ENV_NOT_CONFIG: ReadonlySet<string> = new Set(['ALPR_FIRMWARE_SLOT', 'ALPR_SOAK']);
+export const ENV_NOT_CONFIG: ReadonlySet<string> = new Set(['ALPR_FIRMWARE_SLOT', 'ALPR_ALLOCATOR', 'ALPR_SOAK']);
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -150,8 +150,11 @@ export const configSchema = z.strictObject({
     /** ONNX Runtime intra-op threads per session. */
     threads: z.number().int().min(1).max(16).default(1),
     inWorker: z.boolean().default(true),
-    /** ONNX Runtime's memory arena: faster per frame, ~150 MB more resident; off on 1–2 GB units. */
-    memArena: z.boolean().default(true),
+    /**
+     * ONNX Runtime's memory arena. Unset: off when the gateway runs on jemalloc (the boot shim's
+     * default when libjemalloc2 is installed), on with glibc's malloc (models/allocator.ts).
+     */
+    memArena: z.boolean().optional(),
     /** Reads below this confidence are ignored. */
     minConfidence: z.number().min(0).max(1).default(0.5),
   }).prefault({}),

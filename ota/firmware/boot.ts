@@ -18,10 +18,13 @@ import { readFileSync } from 'node:fs';
 import { lstat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { allocatorEnv } from '../../models/allocator.ts';
 import { chooseLaunch, type LaunchChoice } from './launcher.ts';
 
 /** Exit status asking the shim to start the application again (gateway/control-plane.ts). */
 export const EXIT_RESTART = 75;
+/** Exit status for a configuration the shim cannot start the application with (sysexits EX_CONFIG). */
+const EX_CONFIG = 78;
 /** Restarts in a row without a clean run of at least MIN_RUN_MS before the shim gives up. */
 const MAX_QUICK_RESTARTS = 5;
 const MIN_RUN_MS = 10_000;
@@ -58,11 +61,15 @@ async function runOnce(choice: LaunchChoice, opts: BootOptions, forward: { child
   if (choice.slot !== 'factory' && !(await exists(path.join(choice.dir, 'node_modules')))) {
     await symlink(path.join(opts.factory.dir, 'node_modules'), path.join(choice.dir, 'node_modules'), 'dir');
   }
-  const child = spawn(process.execPath, await launchArgs(choice.dir, opts.entry), {
-    cwd: choice.dir,
-    stdio: 'inherit',
-    env: { ...opts.env, ALPR_FIRMWARE_VERSION: choice.version, ALPR_FIRMWARE_SLOT: choice.slot },
-  });
+  let env: NodeJS.ProcessEnv;
+  try {
+    // On jemalloc when installed (models/allocator.ts): a preload has to be there at exec.
+    env = allocatorEnv({ ...opts.env, ALPR_FIRMWARE_VERSION: choice.version, ALPR_FIRMWARE_SLOT: choice.slot });
+  } catch (err) {
+    opts.log(`cannot start ${choice.dir}: ${(err as Error).message}`);
+    return EX_CONFIG;
+  }
+  const child = spawn(process.execPath, await launchArgs(choice.dir, opts.entry), { cwd: choice.dir, stdio: 'inherit', env });
   forward.child = child;
   return new Promise((resolve) => {
     child.once('error', (err) => {

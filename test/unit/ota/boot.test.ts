@@ -54,6 +54,22 @@ describe('boot shim', () => {
     expect(await done).toBe(0);
   }, 30_000);
 
+  it('starts the application on jemalloc (installed by make deps), or on glibc with one arena when ALPR_ALLOCATOR=glibc', async () => {
+    const dir = await factory(`appendFileSync(log, 'jemalloc ' + readFileSync('/proc/self/maps', 'utf8').includes('libjemalloc') + ' arenas ' + process.env.MALLOC_ARENA_MAX + '\\n'); process.exit(0);`);
+    expect(await boot(options(dir, []), new EventEmitter())).toBe(0);
+    expect(await boot({ ...options(dir, []), env: { ...process.env, ALPR_ALLOCATOR: 'glibc', MALLOC_ARENA_MAX: undefined } }, new EventEmitter())).toBe(0);
+    const runs = (await readFile(path.join(root, 'runs.log'), 'utf8')).trim().split('\n').filter((l) => l.startsWith('jemalloc'));
+    expect(runs).toEqual([`jemalloc true arenas ${process.env.MALLOC_ARENA_MAX}`, 'jemalloc false arenas 1']);
+  }, 30_000);
+
+  it('does not start the application with an unknown ALPR_ALLOCATOR, and says why', async () => {
+    const dir = await factory(`process.exit(0);`);
+    const lines: string[] = [];
+    expect(await boot({ ...options(dir, lines), env: { ...process.env, ALPR_ALLOCATOR: 'tcmalloc' } }, new EventEmitter())).toBe(78);
+    expect(lines.at(-1)).toMatch(/ALPR_ALLOCATOR: expected "jemalloc" or "glibc".*got "tcmalloc"/);
+    await expect(readFile(path.join(root, 'runs.log'), 'utf8')).rejects.toThrow();
+  }, 30_000);
+
   it('gives up on an application that asks for a restart at once, every time', async () => {
     const dir = await factory(`process.exit(${EXIT_RESTART});`);
     const lines: string[] = [];
