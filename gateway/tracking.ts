@@ -50,12 +50,21 @@ export function editDistance(a: string, b: string, max = Infinity): number {
   return prev[b.length] ?? 0;
 }
 
-/** The text with the largest summed confidence over the track's reads, and its candidates. */
+/**
+ * The text with the largest vote over the track's reads, and its candidates. Each read votes for
+ * its candidates with their scores weighted by the read's own confidence: a candidate's score is
+ * its share within that one read, so an unsure read whose few candidates all look alike (a
+ * character lost, read 4MDV00 at 0.35 with 4MDV00 0.75 of its own vote) would otherwise count as
+ * much as a sure one (4MDV009 at 0.9, 1.0 of its vote), and a plate read unsurely in most frames
+ * lost to its own misreads (camera bench, cam1 4MDV009: 6 sure and 10 unsure reads in view).
+ * For a pass of one read the shares are those of its candidates, as before.
+ */
 export function voteText(reads: readonly TrackRead[]): { text: string; confidence: number; candidates: Candidate[] } {
   const scores = new Map<string, number>();
   for (const { read } of reads) {
-    for (const c of read.candidates.length ? read.candidates : [{ text: read.text, score: read.confidence }]) {
-      scores.set(c.text, (scores.get(c.text) ?? 0) + c.score);
+    const weight = Math.max(read.confidence, 1e-6);
+    for (const c of read.candidates.length ? read.candidates : [{ text: read.text, score: 1 }]) {
+      scores.set(c.text, (scores.get(c.text) ?? 0) + c.score * weight);
     }
   }
   const total = [...scores.values()].reduce((a, b) => a + b, 0) || 1;

@@ -131,6 +131,38 @@ describe('PassTracker', () => {
     expect(directionOf(track?.reads ?? [])).toBe('unknown');
   });
 
+  it('weights each read’s vote by its confidence: a few sure reads outvote more unsure misreads (camera bench, cam1 4MDV009)', () => {
+    // The reads the recogniser gave for that plate in view, in frame order (its candidates' own shares).
+    const seen: [string, number, [string, number][]][] = [
+      ['4DV00', 0.33, [['4DV00', 0.95], ['4DV0O', 0.95], ['4MDV00', 0.03]]],
+      ['4MDV009', 0.87, [['4MDV009', 1], ['4MDV09', 0]]],
+      ['4MDV009', 0.89, [['4MDV009', 1]]],
+      ['4DV00', 0.31, [['4DV00', 0.81], ['4DV0O', 0.81], ['4MDV00', 0.13]]],
+      ['4MDV00', 0.36, [['4MDV00', 0.75], ['4MDVO0', 0.75], ['4MDV009', 0.24]]],
+      ['4MDV00', 0.35, [['4MDV00', 0.48], ['4MDVO0', 0.48], ['4MDV009', 0.45]]],
+      ['4MDV00', 0.3, [['4MDV00', 0.47], ['4MDVO0', 0.47], ['4MDV009', 0.06]]],
+      ['4DV00', 0.31, [['4DV00', 0.83], ['4DV0O', 0.83], ['4MDV00', 0.1]]],
+      ['4DV00', 0.32, [['4DV00', 0.51], ['4DV0O', 0.51], ['4MDV00', 0.35]]],
+      ['4MDV00', 0.38, [['4MDV00', 0.66], ['4MDVO0', 0.66], ['4MDV009', 0.3]]],
+      ['4MDV009', 0.89, [['4MDV009', 1]]],
+      ['4MDV00', 0.4, [['4MDV00', 0.73], ['4MDVO0', 0.73], ['4MDV009', 0.14]]],
+      ['4DV00', 0.34, [['4DV00', 0.94], ['4DV0O', 0.94], ['4MDV00', 0.03]]],
+    ];
+    const reads = seen.map(([text, confidence, cands], i) => ({
+      read: { ...read(text, confidence), candidates: cands.map(([t, score]) => ({ text: t, score })) },
+      at: i * 133,
+      readAt: i * 133 + 60,
+    }));
+    expect(voteText(reads)).toMatchObject({ text: '4MDV009', confidence: 0.89 });
+    // Every other frame, about the rate the bench's worker analysed each camera: 2 sure reads
+    // and 5 unsure ones. Counted without the weights, 4DV00 won (2.40 against 2.30).
+    expect(voteText(reads.filter((_, i) => i % 2 === 0))).toMatchObject({ text: '4MDV009', confidence: 0.89 });
+    // One read alone keeps its candidates' own shares.
+    const one = voteText([reads[4]!]).candidates;
+    expect(one.map((c) => c.text)).toEqual(['4MDV00', '4MDVO0', '4MDV009']);
+    expect(one[2]!.score).toBeCloseTo(0.24 / 1.74, 6);
+  });
+
   it('lets a split read (a character lost in one frame) join the track, and the vote keep the full text', () => {
     const t = new PassTracker(1000);
     t.add('cam', [read('7ABC123', 0.8)], 0, 1);
