@@ -33,8 +33,8 @@ export function otsuThreshold(hist: readonly number[]): number {
   return best;
 }
 
-/** Ink mask of a crop: Otsu on luminance, the class that is rarer in the middle rows being ink. */
-export function inkMask(crop: RgbImage): Uint8Array {
+/** Luminance of each pixel, and Otsu's threshold between ink and paper. */
+function luminance(crop: RgbImage): { grey: Uint8Array; threshold: number } {
   const { width, height, data } = crop;
   const grey = new Uint8Array(width * height);
   const hist = new Array<number>(256).fill(0);
@@ -43,7 +43,11 @@ export function inkMask(crop: RgbImage): Uint8Array {
     grey[i] = v;
     hist[v]!++;
   }
-  const t = otsuThreshold(hist);
+  return { grey, threshold: otsuThreshold(hist) };
+}
+
+/** Whether the darker class is the rarer one in the crop's middle rows (there, most likely ink). */
+function darkerIsRarer(grey: Uint8Array, width: number, height: number, t: number): boolean {
   let dark = 0;
   let count = 0;
   for (let y = Math.floor(height * 0.3); y < Math.ceil(height * 0.7); y++) {
@@ -52,10 +56,22 @@ export function inkMask(crop: RgbImage): Uint8Array {
       if (grey[y * width + x]! <= t) dark++;
     }
   }
-  const darkInk = dark <= count / 2;
-  const mask = new Uint8Array(width * height);
+  return dark <= count / 2;
+}
+
+function maskOf(grey: Uint8Array, t: number, darkInk: boolean): Uint8Array {
+  const mask = new Uint8Array(grey.length);
   for (let i = 0; i < mask.length; i++) mask[i] = (grey[i]! <= t) === darkInk ? 1 : 0;
   return mask;
+}
+
+/**
+ * Ink mask of a crop: Otsu on luminance; `darkInk` says which class is ink (default: the class
+ * that is rarer in the middle rows).
+ */
+export function inkMask(crop: RgbImage, darkInk?: boolean): Uint8Array {
+  const { grey, threshold } = luminance(crop);
+  return maskOf(grey, threshold, darkInk ?? darkerIsRarer(grey, crop.width, crop.height, threshold));
 }
 
 export interface InkComponent {
@@ -106,9 +122,36 @@ export function inkComponents(mask: Uint8Array, width: number, height: number): 
 /**
  * Height of the tallest ink component whose centre lies in each pixel range [x0, x1). Components
  * spanning most of the crop's width (a frame edge, a bar) are ignored: they are not characters.
+ *
+ * Ink is the class that is rarer in the crop's middle rows. That is wrong for bold characters
+ * filling a tight crop: there the paper between the strokes is rarer, and the inside of a 4, an
+ * M's notch and a 9's loop measured a third of the line's height, so the trim dropped them
+ * (camera bench, 4MDV009 read DV00 in most frames). So both classes are measured, and the other
+ * one is taken when it looks like a line of glyphs (every character measured, all of about one
+ * height) taller than the rule's median. Taller alone is not enough: the paper between characters
+ * that touch the crop's top and bottom is as tall as the crop, and missing where they do not.
  */
 export function charInkHeights(crop: RgbImage, ranges: readonly { x0: number; x1: number }[]): number[] {
-  const comps = inkComponents(inkMask(crop), crop.width, crop.height).filter((c) => c.x1 - c.x0 < 0.5 * crop.width);
+  const { grey, threshold } = luminance(crop);
+  const rule = darkerIsRarer(grey, crop.width, crop.height, threshold);
+  const byRule = heightsIn(maskOf(grey, threshold, rule), crop, ranges);
+  const other = heightsIn(maskOf(grey, threshold, !rule), crop, ranges);
+  return alike(other) && medianOf(other) > medianOf(byRule) ? other : byRule;
+}
+
+/** Every character measured, and all of about one height (within 25 %): a line of glyphs. */
+function alike(heights: readonly number[]): boolean {
+  if (heights.length < 3 || heights.some((h) => h === 0)) return false;
+  return Math.max(...heights) <= 1.25 * Math.min(...heights);
+}
+
+function medianOf(heights: readonly number[]): number {
+  const m = heights.filter((h) => h > 0).sort((a, b) => a - b);
+  return m.length ? m[m.length >> 1]! : 0;
+}
+
+function heightsIn(mask: Uint8Array, crop: RgbImage, ranges: readonly { x0: number; x1: number }[]): number[] {
+  const comps = inkComponents(mask, crop.width, crop.height).filter((c) => c.x1 - c.x0 < 0.5 * crop.width);
   return ranges.map((r) => {
     let h = 0;
     for (const c of comps) {

@@ -80,6 +80,45 @@ describe('stacked letters beside the registration', () => {
   });
 });
 
+describe('character heights of bold characters filling a tight crop', () => {
+  // Seven dark glyphs 30 px wide and 46 px tall in a 48 px crop (one row of paper above and
+  // below), each with a light counter 10 px wide in its middle, 6 px of paper between them: in the
+  // middle rows the ink is the commoner class.
+  const w = 7 * 36;
+  const h = 48;
+  const data = new Uint8Array(w * h * 3).fill(235);
+  for (let g = 0; g < 7; g++) {
+    for (let y = 1; y < h - 1; y++) {
+      for (let x = g * 36 + 3; x < g * 36 + 33; x++) {
+        const half = [6, 7, 12, 15, 13, 13, 6][g]!; // counters of different heights, as a 4, M, D, V, 0, 0, 9
+        const counter = x >= g * 36 + 13 && x < g * 36 + 23 && y >= 24 - half && y < 24 + half;
+        if (!counter) data.fill(30, (y * w + x) * 3, (y * w + x) * 3 + 3);
+      }
+    }
+  }
+  const crop: RgbImage = { width: w, height: h, data };
+  const ranges = Array.from({ length: 7 }, (_, g) => ({ x0: g * 36, x1: g * 36 + 36 }));
+
+  it('measures the glyphs, not their counters, and keeps every character (regression: 4MDV009 read DV00)', () => {
+    expect(charInkHeights(crop, ranges)).toEqual([46, 46, 46, 46, 46, 46, 46]);
+    expect(keepTallCharacters(charInkHeights(crop, ranges))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('keeps the middle-rows rule when the other class is not a line of like glyphs', () => {
+    // Light characters of one height on dark paper, one of them short: the rule (rarer class in the
+    // middle rows = the characters) measures 40, 40, 20; the paper is one wide component.
+    const ww = 90;
+    const d = new Uint8Array(ww * h * 3).fill(20);
+    const glyph = (x0: number, y0: number, y1: number): void => {
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x0 + 8; x++) d.fill(240, (y * ww + x) * 3, (y * ww + x) * 3 + 3);
+    };
+    glyph(10, 4, 44);
+    glyph(40, 4, 44);
+    glyph(70, 14, 34);
+    expect(charInkHeights({ width: ww, height: h, data: d }, [0, 30, 60].map((x0) => ({ x0, x1: x0 + 30 })))).toEqual([40, 40, 20]);
+  });
+});
+
 describe('lattice helpers', () => {
   const C = PLATE_SYMBOLS.length + 1;
   const at = (rows: Record<string, number>[]): StepMatrix => {
