@@ -11,6 +11,7 @@ import { cropRgb, DEFAULT_MAX_IMAGE_SIDE, encodeJpeg, validateImage, warpQuad } 
 import { DEFAULT_PLATE_RULES, plateRectFromLine, plateText, type PlateRuleOptions } from './plate-rules.ts';
 import { plateCandidates, type PlateCandidate } from './plates/candidates.ts';
 import { candidateCrop, dropShortCharacters, rankedText, stretchContrast, tallerCandidate, type PlateText } from './plates/reading.ts';
+import { withoutCaptions } from './plates/captions.ts';
 import { readState } from './plates/state-reader.ts';
 import { allFormats } from './plates/us-formats.ts';
 import { openAssetFolder, openPack } from './packs/open.ts';
@@ -321,7 +322,7 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
         charConfidences: f.plate.charProbs,
         confidence: f.confidence,
         box: f.box,
-        candidates: f.plate.candidates,
+        candidates: withoutCaptions(f.plate.text, f.plate.candidates),
         crop: await this.cropJpeg(f.image, f.quad),
         ...(state !== undefined && { state }),
       });

@@ -21,3 +21,13 @@ export function isStateCaption(text: string): boolean {
   const lengthSlip = /^[A-Z]+$/.test(upper) ? 1 : 0;
   return NAMES.some((name) => word === name || (name.length >= 6 && Math.abs(name.length - word.length) <= lengthSlip && editDistance(word, name) <= 1));
 }
+
+/**
+ * A read's candidates without the state names among them, its own text kept. The text has passed
+ * the plate rules, but the alternatives had not: a pass's vote counts them, so a caption
+ * alternative could become the pass's plate (camera bench: 0REG0N stored as a vehicle, voted from
+ * the alternatives of reads of another text).
+ */
+export function withoutCaptions<C extends { readonly text: string }>(text: string, candidates: readonly C[]): C[] {
+  return candidates.filter((c) => c.text === text || !isStateCaption(c.text));
+}
