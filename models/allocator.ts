@@ -4,7 +4,8 @@
  * used, where glibc's malloc keeps its heap's high-water mark resident. That lets the recogniser
  * run ONNX Runtime without its memory arena, which otherwise keeps the largest detector pass's
  * activations (the 960 retry over a 1080p frame, ~60 MB) resident for good. Camera bench: RSS
- * 292–311 MB on jemalloc without the arena, against 356–369 MB on glibc with it (docs/camera.md).
+ * 291–332 MB on jemalloc without the arena, against 356–374 MB on glibc with it, for ~0.8× the
+ * frames analysed per second (docs/camera.md).
  *
  * A preload must be in place before the process starts, so this is applied by whoever starts
  * the gateway: the boot shim for the application it launches, the bench runner for itself.
