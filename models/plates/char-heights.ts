@@ -65,15 +65,6 @@ function maskOf(grey: Uint8Array, t: number, darkInk: boolean): Uint8Array {
   return mask;
 }
 
-/**
- * Ink mask of a crop: Otsu on luminance; `darkInk` says which class is ink (default: the class
- * that is rarer in the middle rows).
- */
-export function inkMask(crop: RgbImage, darkInk?: boolean): Uint8Array {
-  const { grey, threshold } = luminance(crop);
-  return maskOf(grey, threshold, darkInk ?? darkerIsRarer(grey, crop.width, crop.height, threshold));
-}
-
 export interface InkComponent {
   readonly x0: number;
   readonly x1: number;
