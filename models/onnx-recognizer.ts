@@ -10,7 +10,7 @@ import { quadBounds, quadSize, rectCorners, type Quad } from './geometry.ts';
 import { cropRgb, DEFAULT_MAX_IMAGE_SIDE, encodeJpeg, validateImage, warpQuad } from './image.ts';
 import { DEFAULT_PLATE_RULES, plateRectFromLine, plateText, type PlateRuleOptions } from './plate-rules.ts';
 import { plateCandidates, type PlateCandidate } from './plates/candidates.ts';
-import { candidateCrop, dropShortCharacters, rankedText, stretchContrast, tallerCandidate, type PlateText } from './plates/reading.ts';
+import { candidateCrop, dropShortCharacters, plateHasDigit, rankedText, stretchContrast, tallerCandidate, type PlateText } from './plates/reading.ts';
 import { withoutCaptions } from './plates/captions.ts';
 import { readState } from './plates/state-reader.ts';
 import { allFormats } from './plates/us-formats.ts';
@@ -390,12 +390,12 @@ function widestWord(cand: PlateCandidate): PlateCandidate {
 
 /**
  * How sure a pass is that it read a plate: as bestConfidence, with reads of letters only (a
- * dealer frame's "PRIVATE", a badge, a sign) counting half — nearly every US plate carries a
+ * dealer frame's "PRIVATE", a badge such as HYUNDAI read HYUN0AI, a sign) counting half — nearly every US plate carries a
  * digit, so such a read alone should not stop the finer pass, nor outrank what it finds.
  */
 const LETTERS_ONLY_WEIGHT = 0.5;
 function bestPlateConfidence(reads: readonly Found[]): number {
-  return reads.reduce((m, r) => Math.max(m, /\d/.test(r.plate.text) ? r.confidence : r.confidence * LETTERS_ONLY_WEIGHT), 0);
+  return reads.reduce((m, r) => Math.max(m, plateHasDigit(r.plate) ? r.confidence : r.confidence * LETTERS_ONLY_WEIGHT), 0);
 }
 
 function geometricMean(values: readonly number[]): number {

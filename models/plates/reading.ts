@@ -142,6 +142,15 @@ export function letterO(text: string, format: string): string {
   return [...text].map((c, i) => (c === '0' && format[i] === '@' ? 'O' : c)).join('');
 }
 
+/**
+ * Whether a plate text has a digit. The lattices fold O into 0, so a 0 counts only where the
+ * text's format wants a digit; in a text that fits no format (a badge: HYUNDAI read HYUN0AI) it
+ * is taken for an O.
+ */
+export function plateHasDigit(p: Pick<PlateText, 'text' | 'format'>): boolean {
+  return p.format !== undefined ? /\d/.test(letterO(p.text, p.format)) : /[1-9]/.test(p.text);
+}
+
 /** Beam candidates of the lattice, re-ranked by `formats`. */
 export function rankedText(
   m: StepMatrix,

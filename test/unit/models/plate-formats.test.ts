@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { coerceToFormat, rankCandidates } from '../../../models/plates/disambiguate.ts';
-import { letterO } from '../../../models/plates/reading.ts';
+import { letterO, plateHasDigit } from '../../../models/plates/reading.ts';
 import { allFormats, fitsFormat, GENERIC_FORMATS, statesFitting, US_STATE_FORMATS } from '../../../models/plates/us-formats.ts';
 
 /** A lattice stand-in: log-probabilities of the strings it knows, −∞ for the rest. */
@@ -72,5 +72,16 @@ describe('look-alike disambiguation by format', () => {
   it('spells 0 in letter positions as O for the O alternative', () => {
     expect(letterO('N0X218', '@@@###')).toBe('NOX218');
     expect(letterO('ABC1034', '@@@####')).toBe('ABC1034');
+  });
+
+  // A badge (HYUNDAI read HYUN0AI) must count as letters only, or its read stops the finer
+  // detection pass that finds the plate below it (us-dev: a night scene lost its plate so).
+  it('takes a 0 for an O unless a format puts a digit there', () => {
+    expect(plateHasDigit({ text: 'HYUN0AI' })).toBe(false);
+    expect(plateHasDigit({ text: 'T0Y0TA' })).toBe(false);
+    expect(plateHasDigit({ text: 'N0X', format: '@@@' })).toBe(false);
+    expect(plateHasDigit({ text: 'ABC1034', format: '@@@####' })).toBe(true);
+    expect(plateHasDigit({ text: 'AB0', format: '@@#' })).toBe(true);
+    expect(plateHasDigit({ text: 'ABC123' })).toBe(true);
   });
 });
