@@ -38,7 +38,7 @@ def load_folder(d, hw=(32, 128)):
 
 
 def load_model(ckpt):
-    ck = torch.load(ckpt, map_location="cpu")
+    ck = torch.load(ckpt, map_location="cpu", weights_only=False)  # our own checkpoints (torch ≥ 2.6 defaults to True)
     m = PlateCRNN(ck.get("arch", "small"))
     m.load_state_dict(ck["model"])
     return m.eval(), ck

@@ -19,6 +19,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 import time
 
@@ -114,6 +115,12 @@ def lr_at(frac, peak, warm=0.04):
     return peak * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * f)))
 
 
+def _ignore_sigterm(_worker_id):
+    """Rendering workers outlive a SIGTERM sent to the whole group (`timeout`): the main process
+    checkpoints first, then shuts them down."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=40)
@@ -175,14 +182,14 @@ def main():
         for r in runs:
             last = os.path.join(r.out, "last.pt")
             if os.path.exists(last):
-                ck = torch.load(last, map_location=dev)
+                ck = torch.load(last, map_location=dev, weights_only=False)  # our own checkpoints
                 r.history = ck.get("history", [])
                 r.model.load_state_dict(ck["model"])
                 r.opt.load_state_dict(ck["opt"])
                 step, elapsed0, sample0, r.best = ck["step"], ck["elapsed"], ck["samples"], ck.get("best", -1.0)
                 log(f"{r.arch}: resumed step {step} elapsed {elapsed0 / 60:.1f} min")
     elif a.init:
-        ck = torch.load(a.init, map_location=dev)
+        ck = torch.load(a.init, map_location=dev, weights_only=False)
         if ck.get("arch", "small") != archs[0]:
             raise SystemExit(f"--init {a.init} is arch {ck.get('arch', 'small')}, not {archs[0]}")
         runs[0].model.load_state_dict(ck["model"])
@@ -201,7 +208,7 @@ def main():
     ds = SynthStream(a.seed, start=sample0, sizes=[r.model.input_hw for r in runs])
     dl = DataLoader(ds, batch_size=a.batch, num_workers=a.workers, collate_fn=collate,
                     prefetch_factor=4 if a.workers else None, persistent_workers=bool(a.workers),
-                    pin_memory=dev.type == "cuda")
+                    pin_memory=dev.type == "cuda", worker_init_fn=_ignore_sigterm)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     total = a.minutes * 60
     t0 = time.time() - elapsed0
@@ -213,7 +220,7 @@ def main():
               "opt": r.opt.state_dict(), "step": step,
               "elapsed": time.time() - t0, "samples": samples, "best": r.best, "seed": a.seed,
               "minutes": a.minutes, "generator_version": render.GENERATOR_VERSION,
-              "torch": torch.__version__, "lr": a.lr, "batch": a.batch, "history": r.history,
+              "torch": str(torch.__version__), "lr": a.lr, "batch": a.batch, "history": r.history,
               "arch": r.arch, "device": dev.type}
         if extra:
             ck.update(extra)
@@ -230,6 +237,9 @@ def main():
             save(r, os.path.join(r.out, "best.pt"), {"synth_exact": sx, "real_exact": rr})
         return sx, rr
 
+    # SIGTERM (a time-limited machine, `timeout`): checkpoint and stop; --resume continues the run.
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     for r in runs:
         r.model.train()
     it = iter(dl)
@@ -239,6 +249,11 @@ def main():
         frac = step / a.steps if a.steps else el / total
         if frac >= 1:
             break
+        if stop:
+            for r in runs:
+                save(r, os.path.join(r.out, "last.pt"))
+            log(f"stopped by SIGTERM at step {step}, {el / 60:.1f} min; --resume continues")
+            return
         lr = lr_at(frac, a.lr)
         tw = time.time()
         xs, tg, lens, _ = next(it)
