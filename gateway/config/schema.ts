@@ -147,8 +147,10 @@ export const configSchema = z.strictObject({
     kind: z.enum(['onnx', 'scripted']).default('onnx'),
     /** Longer side of the detector input, pixels (multiple of 32). */
     detMaxSide: z.number().int().min(320).max(2048).multipleOf(32).default(960),
-    /** ONNX Runtime intra-op threads per session. */
+    /** ONNX Runtime intra-op threads of the plate recognisers' sessions. */
     threads: z.number().int().min(1).max(16).default(1),
+    /** …and of the text detector's session; unset: 2 where the unit has 2 cores or more (models/onnx-recognizer.ts). */
+    detectorThreads: z.number().int().min(1).max(16).optional(),
     inWorker: z.boolean().default(true),
     /**
      * ONNX Runtime's memory arena. Unset: off when the gateway runs on jemalloc (the boot shim's

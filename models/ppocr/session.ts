@@ -29,6 +29,10 @@ export async function createSession(file: string, options: SessionOptions = {}):
       // lower; the bench clip's 1080p frames read in the same time within noise (in-process,
       // three interleaved runs: mean 115–143 ms per frame with the pattern, 121–138 without).
       enableMemPattern: false,
+      // Idle pool threads sleep instead of spinning: a spinning thread takes the core from the
+      // JavaScript thread's pre- and post-processing (and from ffmpeg on the pole). us-dev through
+      // alpr eval, 2 threads: median 158 ms spinning, 95–110 without, 110–115 on one thread.
+      ...(threads > 1 && { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     });
   } catch (err) {
     throw new ModelLoadError(`cannot load ${file}: ${(err as Error).message}`);

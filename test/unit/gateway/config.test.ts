@@ -18,8 +18,9 @@ describe('config', () => {
   });
 
   it('coerces typed environment strings on purpose', () => {
-    const config = loadConfig({ ...baseEnv, ALPR_RECOGNIZER_THREADS: '2', ALPR_RECOGNIZER_IN_WORKER: 'false', ALPR_RECOGNIZER_MIN_CONFIDENCE: '0.7' });
-    expect(config.recognizer).toMatchObject({ threads: 2, inWorker: false, minConfidence: 0.7 });
+    const config = loadConfig({ ...baseEnv, ALPR_RECOGNIZER_THREADS: '2', ALPR_RECOGNIZER_DETECTOR_THREADS: '3', ALPR_RECOGNIZER_IN_WORKER: 'false', ALPR_RECOGNIZER_MIN_CONFIDENCE: '0.7' });
+    expect(config.recognizer).toMatchObject({ threads: 2, detectorThreads: 3, inWorker: false, minConfidence: 0.7 });
+    expect(loadConfig(baseEnv).recognizer.detectorThreads).toBeUndefined();
   });
 
   it('names the variable and the reason for a value that cannot be coerced', () => {

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxPlateRecognizer } from '../../../models/onnx-recognizer.ts';
+import { detectorThreads } from '../../../models/threads.ts';
 import { renderPlate } from '../../../models/synth/plate.ts';
 import type { Box, RgbImage } from '../../../models/types.ts';
 import { intersectionOverUnion, renderEmptyScene, renderPerspectivePlate, renderScene } from './fixtures.ts';
@@ -112,5 +113,18 @@ describe('OnnxPlateRecognizer on 1280×720 scenes', () => {
     } finally {
       await small.close();
     }
+  });
+});
+
+describe('detectorThreads', () => {
+  it('gives the detector two threads where there are two cores, never more than the cores', () => {
+    expect(detectorThreads({}, 2)).toBe(2);
+    expect(detectorThreads({}, 8)).toBe(2);
+    expect(detectorThreads({}, 1)).toBe(1);
+  });
+  it('takes the sessions’ thread count when it is larger, and an explicit count as given', () => {
+    expect(detectorThreads({ threads: 4 }, 8)).toBe(4);
+    expect(detectorThreads({ threads: 4, detectorThreads: 1 }, 8)).toBe(1);
+    expect(detectorThreads({ detectorThreads: 3 }, 2)).toBe(3);
   });
 });
