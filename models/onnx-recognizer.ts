@@ -72,9 +72,12 @@ export interface OnnxRecognizerOptions extends ThreadOptions {
   /**
    * A second recogniser: the folder of a plate-CRNN pack (models/crnn), whose lattice over the
    * whole plate is combined with PP-OCR's by summing log-probabilities (× `crnnWeight`).
-   * Default: our own pack, `models/packs/plate-crnn`, at weight 0.6 — measured on both benchmark
-   * sets with plate-crnn 0.3.0 (80% exact alone on the crops): weight 0.3 / 0.6 / 1.0 gave crops
-   * 92.0 / 92.8 / 92.3% exact and scenes 87.4 / 88.3 / 89.2%. `false` turns it off.
+   * Default: our own pack, `models/packs/plate-crnn`, at weight 0.5 — measured on both benchmark
+   * sets. plate-crnn 0.3.0 (80% exact alone on the crops), weight 0.3 / 0.6 / 1.0: crops
+   * 92.0 / 92.8 / 92.3% exact, scenes 87.4 / 88.3 / 89.2%. plate-crnn 0.4.0 (83% alone), weight
+   * 0.4 / 0.5 / 0.6 / 0.8 / 1.0: crops 92.0 / 92.5 / 92.3 / 91.7 / 91.5% exact (hit recall 95.5 /
+   * 96.0 / 95.5 / 94.9 / 94.4%), scenes 89.2 / 90.1 / 90.1 / 90.1 / 90.1% (hit recall 92.8 / 93.7 /
+   * 93.7 / 92.8 / 91.9%). `false` turns it off.
    */
   readonly crnnPackDir?: string | false;
   readonly crnnWeight?: number;
@@ -100,7 +103,7 @@ export interface OnnxRecognizerOptions extends ThreadOptions {
 /** The decoding and plate-rule pipeline around the pack's models, stamped after the pack id. */
 /** Our own plate recogniser's pack, shipped in the repository (models/training makes it). */
 export const DEFAULT_CRNN_PACK_DIR = fileURLToPath(new URL('./packs/plate-crnn', import.meta.url));
-export const DEFAULT_CRNN_WEIGHT = 0.6;
+export const DEFAULT_CRNN_WEIGHT = 0.5;
 const PIPELINE = 'plate-ctc-2';
 
 

@@ -28,7 +28,7 @@ options:
   --pack <name>        model pack (default ${DEFAULT_PACK})
   --pack-dir <dir>     also look for packs here (repeatable)
   --crnn <dir>         the plate CRNN pack combined with the pack's recogniser (default models/packs/plate-crnn)
-  --crnn-weight <w>    weight of the CRNN's log-probabilities (default 0.6, as the gateway)
+  --crnn-weight <w>    weight of the CRNN's log-probabilities (default 0.5, as the gateway)
   --limit <n>          only the first n images, in file-name order
   --threads <n>        ONNX Runtime threads of the recognisers' sessions (default 1, as the gateway)
   --detector-threads <n>  …of the text detector's session (default as the gateway: 2 on 2 cores or more)
