@@ -26,7 +26,7 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-GENERATOR_VERSION = "1.4.0"
+GENERATOR_VERSION = "1.5.0"
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = "0123456789"
@@ -347,7 +347,11 @@ def split_groups(r: random.Random, text: str):
     if n <= 3 or r.random() < 0.3:
         return [text]
     cuts = [k for k in range(1, n) if text[k - 1].isalpha() != text[k].isalpha()]
-    if cuts and r.random() < 0.8:
+    if r.random() < 0.1:
+        # a lone character split off at one end (since 1.5.0): a county number before an emblem
+        # ("5 [horse] 501"), a class letter after a gap or dot ("12132 · W", "CVS-20 E")
+        k = r.choice([1, n - 1])
+    elif cuts and r.random() < 0.8:
         k = r.choice(cuts)
     else:
         k = r.randint(max(1, n // 2 - 1), min(n - 1, n // 2 + 1))
@@ -587,10 +591,11 @@ def render_plate(r: random.Random, text: str):
     squeeze = r.uniform(0.6, 1.0) if "Condensed" in fpath or "Narrow" in fpath or "Cond" in fpath \
         else r.uniform(0.75, 1.1) if fpath.startswith("stroke:") else r.uniform(0.5, 0.9)
     spacing = cap_h * r.uniform(0.03, 0.18)
+    big_emblem = sep_kind == "emblem" and r.random() < 0.35  # since 1.5.0: wider and taller than a character
     sep_w = cap_h * {"gap": r.uniform(0.25, 0.7), "dash": r.uniform(0.35, 0.6),
-                     "dot": r.uniform(0.25, 0.45), "emblem": r.uniform(0.5, 0.9),
+                     "dot": r.uniform(0.25, 0.45), "emblem": r.uniform(1.1, 1.7) if big_emblem else r.uniform(0.5, 0.9),
                      "none": 0.0}[sep_kind]
-    stacked = r.random() < 0.12
+    stacked = r.random() < 0.2
     stacked_w = cap_h * 0.45 if stacked else 0
     plain_one = r.random() < 0.6
     glyphs = [[_glyph(fpath, ch, plain_one) for ch in g] for g in groups]
@@ -659,7 +664,8 @@ def render_plate(r: random.Random, text: str):
     if sep_kind == "emblem":
         ec = _jit(r, r.choice(ACCENT + [fg]), 25)
         for (sx, sy) in sep_marks:
-            _emblem(draw, r, sx, sy, min(cap_h * r.uniform(0.8, 1.2), sep_w * 1.25), ec + (255,))
+            size = cap_h * r.uniform(1.1, 1.4) if big_emblem else min(cap_h * r.uniform(0.8, 1.2), sep_w * 1.25)
+            _emblem(draw, r, sx, sy, size, ec + (255,))
 
     # stacked small characters beside the number (distractor, never in the label)
     if stacked:
