@@ -110,6 +110,8 @@ export interface PlateText {
   readonly candidates: readonly Candidate[];
   /** The registration format the text fits, when one does. */
   readonly format?: string;
+  /** The second opinion's own best text (our CRNN, which reads the whole plate), when there is one. */
+  readonly secondText?: string;
 }
 
 /**
@@ -161,7 +163,8 @@ export function rankedText(
 ): PlateText {
   const beam = beamSearch(m, { topN: options.topN + 3, beamWidth }).filter((c) => c.text.length > 0);
   const texts = beam.map((c) => c.text);
-  if (second) texts.push(...beamSearch(second.lattice, { topN: 3, beamWidth }).map((c) => c.text).filter((t) => t.length > 0));
+  const secondBeam = second ? beamSearch(second.lattice, { topN: 3, beamWidth }).map((c) => c.text).filter((t) => t.length > 0) : [];
+  texts.push(...secondBeam);
   const ranked = rankCandidates(
     texts,
     second ? (t) => ctcLogProb(m, t) + second.weight * ctcLogProb(second.lattice, t) : (t) => ctcLogProb(m, t),
@@ -183,7 +186,26 @@ export function rankedText(
     charProbs: alignChars(m, best.text).probs,
     candidates,
     ...(best.format !== undefined && { format: best.format }),
+    ...(secondBeam[0] !== undefined && { secondText: secondBeam[0] }),
   };
+}
+
+/** Where `longer` is `text` with one more character at an end: 'start' or 'end' (the end first when both). */
+export function extraAtEnd(text: string, longer: string): 'start' | 'end' | undefined {
+  if (text.length === 0 || longer.length !== text.length + 1) return undefined;
+  if (longer.startsWith(text)) return 'end';
+  if (longer.endsWith(text)) return 'start';
+  return undefined;
+}
+
+/**
+ * Whether `wider` (the line read again with wide ends) is `narrow` with one more character at
+ * `side`, read with probability at least `minProb`.
+ */
+export function confirmsExtraAtEnd(narrow: PlateText, wider: PlateText, side: 'start' | 'end', minProb: number): boolean {
+  if (extraAtEnd(narrow.text, wider.text) !== side) return false;
+  const p = side === 'end' ? wider.charProbs[wider.charProbs.length - 1] : wider.charProbs[0];
+  return p !== undefined && p >= minProb;
 }
 
 /** The candidate with every rectangle grown by `ratio` × its height above and below. */

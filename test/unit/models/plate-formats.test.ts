@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { coerceToFormat, rankCandidates } from '../../../models/plates/disambiguate.ts';
-import { letterO, plateHasDigit } from '../../../models/plates/reading.ts';
+import { confirmsExtraAtEnd, extraAtEnd, letterO, plateHasDigit } from '../../../models/plates/reading.ts';
 import { allFormats, fitsFormat, GENERIC_FORMATS, statesFitting, US_STATE_FORMATS } from '../../../models/plates/us-formats.ts';
 
 /** A lattice stand-in: log-probabilities of the strings it knows, −∞ for the rest. */
@@ -72,6 +72,29 @@ describe('look-alike disambiguation by format', () => {
   it('spells 0 in letter positions as O for the O alternative', () => {
     expect(letterO('N0X218', '@@@###')).toBe('NOX218');
     expect(letterO('ABC1034', '@@@####')).toBe('ABC1034');
+  });
+
+  // The CRNN reads the whole plate; PP-OCR only the detector's line, which can stop short of a
+  // character split off by a dot or an emblem (12132 · W read 12132).
+  it('finds one more character at an end, and nothing else', () => {
+    expect(extraAtEnd('12132', '12132W')).toBe('end');
+    expect(extraAtEnd('434R', '4434R')).toBe('start');
+    expect(extraAtEnd('555', '5555')).toBe('end'); // both ends fit: the end is tried
+    expect(extraAtEnd('HP7562', '6HP7562')).toBe('start');
+    expect(extraAtEnd('12132', '12132WX')).toBeUndefined();
+    expect(extraAtEnd('12132', '1Z132W')).toBeUndefined();
+    expect(extraAtEnd('12132', '12132')).toBeUndefined();
+    expect(extraAtEnd('', 'A')).toBeUndefined();
+  });
+
+  it('takes the wide reading only when its extra character is at that end and read surely', () => {
+    const narrow = { text: '12132', charProbs: [1, 1, 1, 1, 1], candidates: [] };
+    const wide = (text: string, charProbs: number[]) => ({ text, charProbs, candidates: [] });
+    expect(confirmsExtraAtEnd(narrow, wide('12132W', [1, 1, 1, 1, 1, 0.59]), 'end', 0.5)).toBe(true);
+    expect(confirmsExtraAtEnd(narrow, wide('12132W', [1, 1, 1, 1, 1, 0.3]), 'end', 0.5)).toBe(false);
+    expect(confirmsExtraAtEnd(narrow, wide('612132', [0.9, 1, 1, 1, 1, 1]), 'end', 0.5)).toBe(false);
+    expect(confirmsExtraAtEnd(narrow, wide('612132', [0.24, 1, 1, 1, 1, 1]), 'start', 0.5)).toBe(false);
+    expect(confirmsExtraAtEnd(narrow, wide('2132', [1, 1, 1, 1]), 'end', 0.5)).toBe(false);
   });
 
   // A badge (HYUNDAI read HYUN0AI) must count as letters only, or its read stops the finer
