@@ -106,7 +106,6 @@ export const DEFAULT_CRNN_PACK_DIR = fileURLToPath(new URL('./packs/plate-crnn',
 export const DEFAULT_CRNN_WEIGHT = 0.5;
 const PIPELINE = 'plate-ctc-2';
 
-
 const ALL_FORMATS = allFormats();
 const DEFAULT_FIRST_SIDE = 640;
 const DEFAULT_RETRY_BELOW = 0.5;
@@ -424,8 +423,9 @@ function widestWord(cand: PlateCandidate): PlateCandidate {
 
 /**
  * How sure a pass is that it read a plate: as bestConfidence, with reads of letters only (a
- * dealer frame's "PRIVATE", a badge such as HYUNDAI read HYUN0AI, a sign) counting half — nearly every US plate carries a
- * digit, so such a read alone should not stop the finer pass, nor outrank what it finds.
+ * dealer frame's "PRIVATE", a badge such as HYUNDAI read HYUN0AI, a sign) counting half — nearly
+ * every US plate carries a digit, so such a read alone should not stop the finer pass, nor
+ * outrank what it finds.
  */
 const LETTERS_ONLY_WEIGHT = 0.5;
 function bestPlateConfidence(reads: readonly Found[]): number {
