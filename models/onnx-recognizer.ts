@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import type * as ort from 'onnxruntime-node';
 import { RecognitionAbortedError, RecognizerClosedError } from './errors.ts';
-import { quadBounds, quadSize, rectCorners, type Quad } from './geometry.ts';
+import { padRect, quadBounds, quadSize, rectCorners, type Quad } from './geometry.ts';
 import { cropRgb, DEFAULT_MAX_IMAGE_SIDE, encodeJpeg, validateImage, warpQuad } from './image.ts';
 import { DEFAULT_PLATE_RULES, plateRectFromLine, plateText, type PlateRuleOptions } from './plate-rules.ts';
 import { plateCandidates, type PlateCandidate } from './plates/candidates.ts';
@@ -19,7 +19,7 @@ import type { DbPostprocessOptions } from './ppocr/db-postprocess.ts';
 import { TextDetector } from './ppocr/detector.ts';
 import { REC_HEIGHT, REC_MAX_WIDTH, TextRecognizer, type TextReading } from './ppocr/recognizer.ts';
 import { createSession } from './ppocr/session.ts';
-import type { StepMatrix } from './ppocr/ctc.ts';
+import { beamSearch, type StepMatrix } from './ppocr/ctc.ts';
 import { PlateCrnn } from './crnn/plate-crnn.ts';
 import { onJemalloc } from './allocator.ts';
 import { detectorThreads, type ThreadOptions } from './threads.ts';
@@ -297,22 +297,7 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
         if (geometricMean(p.charProbs) > geometricMean(plates[i]!.charProbs)) plates[i] = p;
       });
     }
-    // A character split off at an end (a county number before an emblem, a class letter after a
-    // dot) often falls outside the detector's line. When the CRNN, which reads the whole plate,
-    // reads one more character at an end, read the line again with wide ends, and take that
-    // reading when it is the same text plus one confident character at that end.
-    const ends = plates.flatMap((p, i) => {
-      const side = p.secondText !== undefined ? extraAtEnd(p.text, p.secondText) : undefined;
-      return side ? [{ i, side }] : [];
-    });
-    if (ends.length > 0) {
-      const wide = ends.map(({ i }) => candidateCrop(image, cands[i]!, REC_HEIGHT, REC_MAX_WIDTH, WIDE_END_PAD));
-      const rereads = await this.recognizer.recognizeCrops(wide);
-      ends.forEach(({ i, side }, k) => {
-        const p = this.plateText(rereads[k]!, wide[k]!, cands[i]!.rect.height, second[i]);
-        if (confirmsExtraAtEnd(plates[i]!, p, side, MIN_EXTRA_CHAR_PROB)) plates[i] = p;
-      });
-    }
+    await this.readSplitEnds(image, cands, plates, second);
     const t2 = performance.now();
     const found: Found[] = [];
     const overlong: PlateCandidate[] = [];
@@ -333,6 +318,38 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     if (overlong.length > 0) found.push(...(await this.readCandidates(image, overlong, times)));
     found.sort((a, b) => b.confidence - a.confidence);
     return found;
+  }
+
+  /**
+   * A character split off at an end (a county number before an emblem, a class letter after a
+   * dot) often falls outside the detector's line, and PP-OCR reads the plate without it. When
+   * the CRNN reads one more character at an end — over the plate, or for a short text over the
+   * line with wide ends — the line is read again with wide ends, and that reading replaces
+   * `plates[i]` when it is the same text plus one character read surely at that end.
+   */
+  private async readSplitEnds(image: RgbImage, cands: readonly PlateCandidate[], plates: PlateText[], second: readonly StepMatrix[]): Promise<void> {
+    const ends: { i: number; side: 'start' | 'end'; pad: number }[] = [];
+    const short: number[] = [];
+    plates.forEach((p, i) => {
+      const side = p.secondText !== undefined ? extraAtEnd(p.text, p.secondText) : undefined;
+      if (side) ends.push({ i, side, pad: WIDE_END_PAD });
+      else if (this.crnn && p.text.length > 0 && p.text.length <= SHORT_TEXT) short.push(i);
+    });
+    if (short.length > 0) {
+      const quads = short.map((i) => rectCorners(padRect(cands[i]!.rect, LONE_CHAR_PAD * cands[i]!.rect.height, 0.6 * cands[i]!.rect.height)));
+      const lattices = await this.crnn!.lattices(image, quads);
+      short.forEach((i, k) => {
+        const side = extraAtEnd(plates[i]!.text, bestText(lattices[k]!));
+        if (side) ends.push({ i, side, pad: LONE_CHAR_PAD });
+      });
+    }
+    if (ends.length === 0) return;
+    const wide = ends.map(({ i, pad }) => candidateCrop(image, cands[i]!, REC_HEIGHT, REC_MAX_WIDTH, pad));
+    const rereads = await this.recognizer.recognizeCrops(wide);
+    ends.forEach(({ i, side }, k) => {
+      const p = this.plateText(rereads[k]!, wide[k]!, cands[i]!.rect.height, second[i]);
+      if (confirmsExtraAtEnd(plates[i]!, p, side, MIN_EXTRA_CHAR_PROB)) plates[i] = p;
+    });
   }
 
   /** The final reads: state from the captions, and the evidence crop, for what survived. */
@@ -389,6 +406,15 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
  */
 const WIDE_END_PAD = 1.0;
 const MIN_EXTRA_CHAR_PROB = 0.5;
+/**
+ * Texts this short are also checked with the CRNN over the line with LONE_CHAR_PAD × its height
+ * at each end: a county number before an emblem ("5 [horse] 501") lies about two character
+ * heights beyond the line, outside the plate box the CRNN otherwise reads. On us-plates-dev that
+ * gained 5501 and 3555 and took no wrong extension; a check on texts of every length cost ~10 ms
+ * per crop, most of it on 6–7-character plates, which have no lone character to find.
+ */
+const SHORT_TEXT = 5;
+const LONE_CHAR_PAD = 2.5;
 
 /** The second look's crop: this × the line height more above and below. */
 const SECOND_LOOK_PAD = 0.1;
@@ -430,6 +456,11 @@ function widestWord(cand: PlateCandidate): PlateCandidate {
 const LETTERS_ONLY_WEIGHT = 0.5;
 function bestPlateConfidence(reads: readonly Found[]): number {
   return reads.reduce((m, r) => Math.max(m, plateHasDigit(r.plate) ? r.confidence : r.confidence * LETTERS_ONLY_WEIGHT), 0);
+}
+
+/** A lattice's most probable text. */
+function bestText(m: StepMatrix): string {
+  return beamSearch(m, { topN: 1, beamWidth: 16 })[0]?.text ?? '';
 }
 
 function geometricMean(values: readonly number[]): number {
