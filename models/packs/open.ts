@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { ModelPackError } from '../errors.ts';
 import { loadDictionary } from '../ppocr/assets.ts';
-import { BUILTIN_PACKS, DEFAULT_PACK } from './builtin.ts';
+import { BUILTIN_PACKS, DEFAULT_PACK, PPOCR_PACK } from './builtin.ts';
 import { checkModelInput, checkRecognizerOutput, verifyPack, type SessionShape, type VerifiedPack } from './loader.ts';
 import { parseManifest, type DetectorModel, type Normalisation, type RecognizerModel } from './manifest.ts';
 import { defaultPackDirs, PackRegistry } from './registry.ts';
@@ -26,7 +26,7 @@ export interface PackModels {
 }
 
 export interface OpenPackOptions {
-  /** Default "ppocr-v4". */
+  /** Default DEFAULT_PACK ("ppocr-v4-fused"). */
   readonly pack?: string;
   /** Folders searched for packs in addition to those committed under models/packs/. */
   readonly packDirs?: readonly string[];
@@ -48,16 +48,16 @@ export async function openPack(options: OpenPackOptions = {}): Promise<PackModel
 }
 
 /**
- * A folder laid out like the default pack (the older `assetDir` option): same files and checks of
- * model inputs, but no manifest of its own and so no pinned hashes. For development only.
+ * A folder laid out like the reference pack, `ppocr-v4` (the older `assetDir` option): same files
+ * and checks of model inputs, but no manifest of its own and so no pinned hashes. For development only.
  */
 export function openAssetFolder(dir: string): PackModels {
-  const builtin = BUILTIN_PACKS.find((b) => b.manifest.name === DEFAULT_PACK)!;
-  const manifest = parseManifest(builtin.manifest, DEFAULT_PACK);
+  const builtin = BUILTIN_PACKS.find((b) => b.manifest.name === PPOCR_PACK)!;
+  const manifest = parseManifest(builtin.manifest, PPOCR_PACK);
   const pack: VerifiedPack = {
     manifest,
     dir,
-    id: `${DEFAULT_PACK}@unverified:${dir}`,
+    id: `${PPOCR_PACK}@unverified:${dir}`,
     file: (relative) => path.join(dir, relative),
   };
   return packModels(pack, manifest.models.recognizer!, pack, manifest.models.detector!);

@@ -57,7 +57,7 @@ describe('production bundles', () => {
     worker.on('message', (m: FromWorker) => void messages.push(m));
     try {
       const ready = await next('ready');
-      expect(ready).toMatchObject({ type: 'ready', modelVersion: expect.stringMatching(/^ppocr-v4@.*plate-crnn/) });
+      expect(ready).toMatchObject({ type: 'ready', modelVersion: expect.stringMatching(/^ppocr-v4-fused@.*plate-crnn/) });
       const image = await renderPlate({ text: '7BND482', stateName: 'California', width: 240 });
       const msg: ToWorker = { type: 'recognize', id: 1, width: image.width, height: image.height, data: image.data };
       worker.postMessage(msg);

@@ -73,7 +73,7 @@ describe('alpr eval on plate crops (groundtruth.csv)', () => {
     expect(r).toMatchObject({
       dataset: 'crops',
       format: 'crops',
-      pack: 'ppocr-v4',
+      pack: 'ppocr-v4-fused',
       modelVersion: 'scripted-eval',
       images: 4,
       plates: 4,
@@ -108,7 +108,7 @@ describe('alpr eval on plate crops (groundtruth.csv)', () => {
     const io = captureIo();
     const all = new Map(crops.map((c) => [c.width, [scriptedRead(c.text)]]));
     expect(await evalCommand([cropsDir, '--limit', '2', '--hotlist-size', '10'], io, { createRecognizer: scripted(all) })).toBe(0);
-    expect(io.out()).toMatch(/^crops \(crops, 2 images\) — pack ppocr-v4 \(scripted-eval\)/);
+    expect(io.out()).toMatch(/^crops \(crops, 2 images\) — pack ppocr-v4-fused \(scripted-eval\)/);
     expect(io.out()).toMatch(/exact read rate {3}100\.0%/);
     expect(io.out()).toMatch(/state rate {8}0\.0%/); // the reads carry no state: reported as it is
   });
@@ -151,7 +151,7 @@ describe('alpr eval on scenes (.txt per image)', () => {
     });
     const r = lastJson(stdout);
     expect(r).toMatchObject({ format: 'scenes', images: 3, errors: 0, noPlateRate: 0, falseHitRate: 0 });
-    expect(r.modelVersion).toMatch(/^ppocr-v4@/);
+    expect(r.modelVersion).toMatch(/^ppocr-v4-fused@/);
     expect(r.exactRate).toBeGreaterThanOrEqual(2 / 3);
     expect(r.hitRecall).toBeGreaterThanOrEqual(r.exactRate);
     expect(r.medianMs).toBeGreaterThan(0);

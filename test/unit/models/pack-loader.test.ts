@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelLoadError, ModelPackError } from '../../../models/errors.ts';
 import { createRecognizer } from '../../../models/index.ts';
-import { BUILTIN_PACKS, DEFAULT_PACK, ocrModelsAssetDir } from '../../../models/packs/builtin.ts';
+import { BUILTIN_PACKS, DEFAULT_PACK, ocrModelsAssetDir, PPOCR_PACK } from '../../../models/packs/builtin.ts';
 import { shapeMismatch, verifyPack } from '../../../models/packs/loader.ts';
 import { parseManifest, type PackManifestInput } from '../../../models/packs/manifest.ts';
 import { openPack } from '../../../models/packs/open.ts';
@@ -13,9 +13,10 @@ import { SwitchablePlateRecognizer } from '../../../models/packs/switcher.ts';
 import { tempDir } from './eval-fixtures.ts';
 import { CONTRACT_PLATE, plateImage } from './recognizer-contract.ts';
 
-const PPOCR = BUILTIN_PACKS.find((b) => b.manifest.name === DEFAULT_PACK)!.manifest;
+/** The reference pack: the npm package's files as published, which the test packs link to. */
+const PPOCR = BUILTIN_PACKS.find((b) => b.manifest.name === PPOCR_PACK)!.manifest;
 
-/** The default pack's manifest under another name, changed by `edit`. */
+/** The reference pack's manifest under another name, changed by `edit`. */
 function variant(name: string, edit: (m: PackManifestInput) => void = () => undefined): PackManifestInput {
   const m = structuredClone(PPOCR) as PackManifestInput & { name: string };
   m.name = name;
@@ -95,10 +96,16 @@ afterAll(async () => {
 const CRNN = `plate-crnn@${(JSON.parse(readFileSync(new URL('../../../models/packs/plate-crnn/manifest.json', import.meta.url), 'utf8')) as { version: string }).version}`;
 
 describe('model pack manifest', () => {
-  it('the built-in default pack is valid and pins every file it uses', () => {
-    const m = parseManifest(PPOCR, DEFAULT_PACK);
+  it('the built-in packs are valid and pin every file they use; the default is the fused one', async () => {
+    const m = parseManifest(PPOCR, PPOCR_PACK);
     expect(m.files.map((f) => f.path).sort()).toEqual(['ch_PP-OCRv4_det_infer.onnx', 'ch_PP-OCRv4_rec_infer.onnx', 'ppocr_keys_v1.txt']);
     expect(m.models.recognizer?.crop).toBe('text-line');
+    expect(DEFAULT_PACK).toBe('ppocr-v4-fused');
+    const fused = parseManifest(BUILTIN_PACKS.find((b) => b.manifest.name === DEFAULT_PACK)!.manifest, DEFAULT_PACK);
+    expect(fused.files.map((f) => f.path).sort()).toEqual(['ppocr-v4-det-fused.onnx', 'ppocr-v4-rec-fused.onnx', 'ppocr_keys_v1.txt']);
+    // Its committed files are there and match their pins.
+    const registry = await PackRegistry.discover({ dirs: [] });
+    expect((await verifyPack(registry.resolve(DEFAULT_PACK))).id).toBe('ppocr-v4-fused@ocr-models-1.4.2-fused-1');
   });
 
   it('names every problem of an invalid manifest with its path', () => {
@@ -140,7 +147,7 @@ describe('model pack registry and loader', () => {
   it('finds the built-in pack and the packs in a folder, skipping folders without a manifest', async () => {
     const registry = await PackRegistry.discover({ dirs: [packs] });
     expect(registry.names).toEqual(
-      ['bad-hash', 'bad-size', 'broken-json', 'crnn-like', 'future', 'good-ppocr', 'invalid', 'missing', 'ppocr-v4', 'wrong-classes', 'wrong-input-name', 'wrong-shape'].sort(),
+      ['bad-hash', 'bad-size', 'broken-json', 'crnn-like', 'future', 'good-ppocr', 'invalid', 'missing', 'ppocr-v4', 'ppocr-v4-fused', 'wrong-classes', 'wrong-input-name', 'wrong-shape'].sort(),
     );
     const good = await verifyPack(registry.resolve('good-ppocr'));
     expect(good.id).toBe('good-ppocr@ocr-models-1.4.2');
@@ -208,7 +215,7 @@ describe('switching packs on a running recogniser', () => {
       expect((await recognizer.recognize(plate)).reads.map((r) => r.text)).toEqual([CONTRACT_PLATE]);
 
       const ok = await recognizer.switchTo(() => createRecognizer({ kind: 'onnx', inWorker: false }));
-      expect(ok).toEqual({ switched: true, modelVersion: `ppocr-v4@ocr-models-1.4.2+${CRNN}/plate-ctc-2`, previous: good });
+      expect(ok).toEqual({ switched: true, modelVersion: `ppocr-v4-fused@ocr-models-1.4.2-fused-1+${CRNN}/plate-ctc-2`, previous: good });
       expect((await recognizer.recognize(plate)).reads.map((r) => r.text)).toEqual([CONTRACT_PLATE]);
     } finally {
       await recognizer.close();
