@@ -12,7 +12,12 @@ them: on a 2-core box they took about a third of both models' time. This script
      convolution is 1×1 without padding.
 
 Every rewrite is exact in real arithmetic; float results differ by rounding only (checked with
-ONNX Runtime on random and real inputs by the caller). Usage: fuse_ppocr.py IN.onnx OUT.onnx
+ONNX Runtime on random and real inputs by the caller).
+
+Given the recogniser's dictionary too, it also drops the classifier's classes that Latin-script
+text cannot produce (6,625 → 180) and writes the shorter dictionary beside it.
+
+Usage: fuse_ppocr.py IN.onnx OUT.onnx [IN_KEYS.txt OUT_KEYS.txt]
 """
 import sys
 from collections import defaultdict
@@ -22,7 +27,16 @@ import onnx
 from onnx import helper, numpy_helper
 
 
-def main(src: str, dst: str) -> None:
+# Separators the plate decoder reads as gaps (models/ppocr/ctc.ts SEPARATORS) besides ASCII's.
+SEPARATORS = '·•–—\u3000'
+
+
+def latin(sym: str) -> bool:
+    """A symbol of Latin-script text: printable ASCII, its full-width forms, a separator."""
+    return len(sym) == 1 and (0x20 <= ord(sym) < 0x7F or 0xFF01 <= ord(sym) <= 0xFF5E or sym in SEPARATORS)
+
+
+def main(src: str, dst: str, dict_in: str | None = None, dict_out: str | None = None) -> None:
     model = onnx.load(src)
     g = model.graph
     # Constant nodes → initializers, so that weights can be edited in one place.
@@ -208,6 +222,30 @@ def main(src: str, dst: str) -> None:
             stats['scale folded into conv'] += 1
     nodes = [n for n in nodes if id(n) not in removed]
 
+    # 4. (recogniser, with a dictionary) the classifier keeps only the classes a Latin-script
+    #    reading can produce; the softmax then normalises over them alone, which is what the
+    #    decoder did anyway (models/ppocr/ctc.ts restrictSteps renormalises over the plate classes).
+    if dict_in is not None:
+        symbols = open(dict_in, encoding='utf8').read().split('\n')
+        if symbols and symbols[-1] == '':
+            symbols.pop()
+        keep_sym = [i for i, sym in enumerate(symbols) if latin(sym)]
+        # class 0 is the CTC blank, 1..n the dictionary, n + 1 the trailing space
+        keep = np.array([0] + [i + 1 for i in keep_sym] + [len(symbols) + 1])
+        softmax = next(n for n in nodes if n.op_type == 'Softmax' and n.output[0] in graph_outputs)
+        add = next(n for n in nodes if n.output[0] == softmax.input[0])
+        matmul = next(n for n in nodes if n.output[0] == add.input[0])
+        w, b = inits[matmul.input[1]], inits[add.input[1]]
+        if w.shape[1] != len(symbols) + 2 or b.shape != (len(symbols) + 2,):
+            raise SystemExit(f'classifier has {w.shape[1]} classes; the dictionary implies {len(symbols) + 2}')
+        inits[matmul.input[1]] = w[:, keep]
+        inits[add.input[1]] = b[keep]
+        dims = g.output[0].type.tensor_type.shape.dim
+        dims[len(dims) - 1].dim_value = len(keep)
+        with open(dict_out, 'w', encoding='utf8') as f:
+            f.write('\n'.join(symbols[i] for i in keep_sym))
+        stats['classes kept'] = len(keep)
+
     used = {i for n in nodes for i in n.input}
     del g.node[:]
     g.node.extend(nodes)
@@ -220,4 +258,6 @@ def main(src: str, dst: str) -> None:
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2])
+    if len(sys.argv) not in (3, 5):
+        raise SystemExit('usage: fuse_ppocr.py IN.onnx OUT.onnx [IN_KEYS.txt OUT_KEYS.txt]')
+    main(*sys.argv[1:])

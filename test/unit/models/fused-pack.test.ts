@@ -13,6 +13,7 @@ import { resizeRgb } from '../../../models/image.ts';
 import { BUILTIN_PACKS, DEFAULT_PACK, fusedPackDir, ocrModelsAssetDir, PPOCR_PACK } from '../../../models/packs/builtin.ts';
 import { sha256File } from '../../../models/packs/loader.ts';
 import { detectorInputSize, detectorTensorData } from '../../../models/ppocr/detector.ts';
+import { loadDictionary } from '../../../models/ppocr/assets.ts';
 import { createSession } from '../../../models/ppocr/session.ts';
 import type { RgbImage } from '../../../models/types.ts';
 import { tempDir } from './eval-fixtures.ts';
@@ -21,8 +22,15 @@ import { plateImage } from './recognizer-contract.ts';
 const manifest = (name: string) => BUILTIN_PACKS.find((b) => b.manifest.name === name)!.manifest;
 const REF = manifest(PPOCR_PACK);
 const FUSED = manifest(DEFAULT_PACK);
-const refFile = (kind: 'detector' | 'recognizer') => path.join(ocrModelsAssetDir(), REF.models[kind]!.file);
-const fusedFile = (kind: 'detector' | 'recognizer') => path.join(fusedPackDir(), FUSED.models[kind]!.file);
+type FileKind = 'detector' | 'recognizer' | 'alphabet';
+function fileOf(m: typeof REF, kind: FileKind): string {
+  const rec = m.models.recognizer!;
+  if (kind !== 'alphabet') return m.models[kind]!.file;
+  if (!('file' in rec.alphabet)) throw new Error('expected an alphabet file');
+  return rec.alphabet.file;
+}
+const refFile = (kind: FileKind) => path.join(ocrModelsAssetDir(), fileOf(REF, kind));
+const fusedFile = (kind: FileKind) => path.join(fusedPackDir(), fileOf(FUSED, kind));
 
 async function run(session: ort.InferenceSession, data: Float32Array, dims: number[]): Promise<Float32Array> {
   const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', data, dims) });
@@ -67,7 +75,7 @@ describe('the fused PP-OCRv4 pack', () => {
     }
   });
 
-  it('its recogniser computes the reference recogniser’s class probabilities', async () => {
+  it('its recogniser computes the reference recogniser’s probabilities over the classes it keeps', async () => {
     const [ref, fused] = await Promise.all([createSession(refFile('recognizer')), createSession(fusedFile('recognizer'))]);
     try {
       const width = Math.round((48 * plate.width) / plate.height / 8) * 8;
@@ -75,8 +83,30 @@ describe('the fused PP-OCRv4 pack', () => {
       const data = recTensor(crop);
       const dims = [1, 3, 48, width];
       const [a, b] = [await run(ref, data, dims), await run(fused, data, dims)];
-      expect(a.length).toBe((width / 8) * 6625);
-      expect(maxAbsDiff(a, b)).toBeLessThan(1e-4);
+      // Class k of the fused model is the reference's class kept[k]: blank, the symbols of its
+      // shorter dictionary, the trailing space.
+      const refKeys = loadDictionary(refFile('alphabet'));
+      const fusedKeys = loadDictionary(fusedFile('alphabet'));
+      expect(fusedKeys).toContain('A');
+      expect(fusedKeys).toContain('７'); // full-width forms stay: they read as plate characters
+      expect(fusedKeys).not.toContain('京');
+      const kept = [0, ...fusedKeys.map((s) => refKeys.indexOf(s) + 1), refKeys.length + 1];
+      expect(fusedKeys.filter((s) => !refKeys.includes(s))).toEqual([]);
+      const steps = width / 8;
+      expect(a.length).toBe(steps * (refKeys.length + 2));
+      expect(b.length).toBe(steps * kept.length);
+      // The reference's probabilities over the kept classes, normalised over them.
+      const expected = new Float32Array(b.length);
+      for (let t = 0; t < steps; t++) {
+        let sum = 0;
+        for (const k of kept) sum += a[t * (refKeys.length + 2) + k]!;
+        kept.forEach((k, j) => {
+          expected[t * kept.length + j] = a[t * (refKeys.length + 2) + k]! / sum;
+        });
+      }
+      expect(maxAbsDiff(expected, b)).toBeLessThan(1e-4);
+      // and the plate is there to be read: some step is sure of a character other than blank
+      expect(Math.max(...b.filter((_, i) => i % kept.length !== 0))).toBeGreaterThan(0.9);
     } finally {
       await Promise.all([ref.release(), fused.release()]);
     }
@@ -90,13 +120,22 @@ describe('the fused PP-OCRv4 pack', () => {
     });
     afterAll(() => tmp.remove());
 
-    it.each(['detector', 'recognizer'] as const)('fuse_ppocr.py writes the committed %s byte for byte', async (kind) => {
-      const out = path.join(tmp.dir, `${kind}.onnx`);
-      const script = new URL('../../../models/ppocr/tools/fuse_ppocr.py', import.meta.url).pathname;
-      const log = execFileSync('/usr/bin/python3', [script, refFile(kind), out], { encoding: 'utf8' });
+    const pinned = (kind: FileKind) => FUSED.files.find((f) => f.path === fileOf(FUSED, kind))!.sha256;
+    const script = new URL('../../../models/ppocr/tools/fuse_ppocr.py', import.meta.url).pathname;
+
+    it('fuse_ppocr.py writes the committed detector byte for byte', async () => {
+      const out = path.join(tmp.dir, 'det.onnx');
+      const log = execFileSync('/usr/bin/python3', [script, refFile('detector'), out], { encoding: 'utf8' });
       expect(log).toMatch(/hard-swish: \d+/);
-      const pinned = FUSED.files.find((f) => f.path === FUSED.models[kind]!.file)!;
-      expect(await sha256File(out)).toBe(pinned.sha256);
+      expect(await sha256File(out)).toBe(pinned('detector'));
+    }, 60_000);
+
+    it('fuse_ppocr.py writes the committed recogniser and its dictionary byte for byte', async () => {
+      const [out, keys] = [path.join(tmp.dir, 'rec.onnx'), path.join(tmp.dir, 'keys.txt')];
+      const log = execFileSync('/usr/bin/python3', [script, refFile('recognizer'), out, refFile('alphabet'), keys], { encoding: 'utf8' });
+      expect(log).toMatch(/classes kept: 182/);
+      expect(await sha256File(out)).toBe(pinned('recognizer'));
+      expect(await sha256File(keys)).toBe(pinned('alphabet'));
     }, 60_000);
   });
 });

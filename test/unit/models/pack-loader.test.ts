@@ -102,10 +102,10 @@ describe('model pack manifest', () => {
     expect(m.models.recognizer?.crop).toBe('text-line');
     expect(DEFAULT_PACK).toBe('ppocr-v4-fused');
     const fused = parseManifest(BUILTIN_PACKS.find((b) => b.manifest.name === DEFAULT_PACK)!.manifest, DEFAULT_PACK);
-    expect(fused.files.map((f) => f.path).sort()).toEqual(['ppocr-v4-det-fused.onnx', 'ppocr-v4-rec-fused.onnx', 'ppocr_keys_v1.txt']);
+    expect(fused.files.map((f) => f.path).sort()).toEqual(['latin_keys.txt', 'ppocr-v4-det-fused.onnx', 'ppocr-v4-rec-fused.onnx']);
     // Its committed files are there and match their pins.
     const registry = await PackRegistry.discover({ dirs: [] });
-    expect((await verifyPack(registry.resolve(DEFAULT_PACK))).id).toBe('ppocr-v4-fused@ocr-models-1.4.2-fused-1');
+    expect((await verifyPack(registry.resolve(DEFAULT_PACK))).id).toBe('ppocr-v4-fused@ocr-models-1.4.2-fused-2');
   });
 
   it('names every problem of an invalid manifest with its path', () => {
@@ -215,7 +215,7 @@ describe('switching packs on a running recogniser', () => {
       expect((await recognizer.recognize(plate)).reads.map((r) => r.text)).toEqual([CONTRACT_PLATE]);
 
       const ok = await recognizer.switchTo(() => createRecognizer({ kind: 'onnx', inWorker: false }));
-      expect(ok).toEqual({ switched: true, modelVersion: `ppocr-v4-fused@ocr-models-1.4.2-fused-1+${CRNN}/plate-ctc-2`, previous: good });
+      expect(ok).toEqual({ switched: true, modelVersion: `ppocr-v4-fused@ocr-models-1.4.2-fused-2+${CRNN}/plate-ctc-2`, previous: good });
       expect((await recognizer.recognize(plate)).reads.map((r) => r.text)).toEqual([CONTRACT_PLATE]);
     } finally {
       await recognizer.close();
