@@ -16,7 +16,8 @@
  * --width=N: frames scaled to this width (the camera config's `width`; default native 1920);
  * --det-max-side=N: the recogniser's detMaxSide (`recognizer.detMaxSide`; default the pack's);
  * --mem-arena=on|off: ONNX Runtime's arena (`recognizer.memArena`; default off on jemalloc, on
- * on glibc); --retry-below=X: the recogniser's `retryBelow` (0: never the 960 retry). The
+ * on glibc); --retry-below=X: the recogniser's `retryBelow` (0: never the 960 retry);
+ * --threads=N: the plate recognisers' sessions' threads (`recognizer.threads`). The
  * runner starts the bench on the gateway's allocator (jemalloc when installed;
  * ALPR_ALLOCATOR=glibc for glibc's malloc); `allocator` and `memArena` say which ran.
  */
@@ -81,12 +82,14 @@ export const run: Bench = async ({ print, args }) => {
   const memArena = arenaArg === undefined ? undefined : arenaArg === 'on';
   const retryArg = args.find((a) => a.startsWith('--retry-below='))?.slice(14);
   const retryBelow = retryArg === undefined ? undefined : Number(retryArg);
+  const threadsArg = args.find((a) => a.startsWith('--threads='))?.slice(10);
+  const threads = threadsArg === undefined ? undefined : Number(threadsArg);
   print(`generating two ${seconds} s 1920×1080 15 fps clips (cached)…`);
   const clips = await Promise.all([11, 12].map((seed) => ensureSampleClip(CACHE, {
     seed, width: 1920, height: 1080, fps: 15, vehicleCount: Math.max(1, Math.floor((seconds - 2) / 3.5)), secondsPerVehicle: 4, headwaySec: 3.5,
   })));
   const servers = await Promise.all(clips.map((c) => startRtspServer({ clip: c.path, noLoop: true })));
-  const recognizer = await createRecognizer({ kind: 'onnx', inWorker: true, ...(detMaxSide !== undefined && { detMaxSide }), ...(memArena !== undefined && { memArena }), ...(retryBelow !== undefined && { retryBelow }) });
+  const recognizer = await createRecognizer({ kind: 'onnx', inWorker: true, ...(detMaxSide !== undefined && { detMaxSide }), ...(memArena !== undefined && { memArena }), ...(retryBelow !== undefined && { retryBelow }), ...(threads !== undefined && { threads }) });
   const dir = mkdtempSync(join(tmpdir(), 'alpr-bench-camera-'));
   const store = await openDetectionStore({ dataDir: dir, deviceId: 'bench', events: { emit: () => undefined } });
   try {
