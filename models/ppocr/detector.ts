@@ -49,13 +49,15 @@ export function detectorTensorData(image: RgbImage, into?: Float32Array): Float3
   const out = into ? into.subarray(0, 3 * plane) : new Float32Array(3 * plane);
   for (let c = 0; c < 3; c++) {
     const src = 2 - c; // BGR plane c takes RGB channel 2 - c
-    const mean = MEAN[c]!;
-    const std = STD[c]!;
+    const lut = NORMALISED[c]!;
     const base = c * plane;
-    for (let i = 0; i < plane; i++) out[base + i] = (data[i * 3 + src]! / 255 - mean) / std;
+    for (let i = 0; i < plane; i++) out[base + i] = lut[data[i * 3 + src]!]!;
   }
   return out;
 }
+
+/** Each BGR plane's normalised value of every byte: a lookup instead of a division per value. */
+const NORMALISED: readonly Float32Array[] = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v / 255 - MEAN[c]!) / STD[c]!));
 
 export class TextDetector {
   private readonly options: DetectorOptions;
