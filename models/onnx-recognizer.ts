@@ -354,8 +354,11 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
 
   /** The final reads: state from the captions, and the evidence crop, for what survived. */
   private async finish(found: readonly Found[]): Promise<PlateRead[]> {
+    // The evidence crops are encoded on libuv's pool (sharp) while this thread reads the states.
+    const crops = found.map((f) => this.cropJpeg(f.image, f.quad));
+    crops.forEach((c) => c.catch(() => undefined)); // awaited below; a state read's error must not leave them unhandled
     const reads: PlateRead[] = [];
-    for (const f of found) {
+    for (const [i, f] of found.entries()) {
       const state = this.options.readState === false ? undefined : await readState(this.recognizer, f.image, f.cand);
       reads.push({
         text: f.plate.text,
@@ -363,7 +366,7 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
         confidence: f.confidence,
         box: f.box,
         candidates: withoutCaptions(f.plate.text, f.plate.candidates),
-        crop: await this.cropJpeg(f.image, f.quad),
+        crop: await crops[i]!,
         ...(state !== undefined && { state }),
       });
     }
