@@ -328,26 +328,28 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
    * `plates[i]` when it is the same text plus one character read surely at that end.
    */
   private async readSplitEnds(image: RgbImage, cands: readonly PlateCandidate[], plates: PlateText[], second: readonly StepMatrix[]): Promise<void> {
-    const ends: { i: number; side: 'start' | 'end'; pad: number }[] = [];
+    // `opinion`: the CRNN lattice the wide reading is combined with — the one that saw the extra
+    // character (over the plate box, or over the line with wide ends).
+    const ends: { i: number; side: 'start' | 'end'; pad: number; opinion: StepMatrix | undefined }[] = [];
     const short: number[] = [];
     plates.forEach((p, i) => {
       const side = p.secondText !== undefined ? extraAtEnd(p.text, p.secondText) : undefined;
-      if (side) ends.push({ i, side, pad: WIDE_END_PAD });
+      if (side) ends.push({ i, side, pad: WIDE_END_PAD, opinion: second[i] });
       else if (this.crnn && p.text.length > 0 && p.text.length <= SHORT_TEXT) short.push(i);
     });
     if (short.length > 0) {
       const quads = short.map((i) => rectCorners(padRect(cands[i]!.rect, LONE_CHAR_PAD * cands[i]!.rect.height, 0.6 * cands[i]!.rect.height)));
       const lattices = await this.crnn!.lattices(image, quads);
       short.forEach((i, k) => {
-        const side = extraAtEnd(plates[i]!.text, bestText(lattices[k]!));
-        if (side) ends.push({ i, side, pad: LONE_CHAR_PAD });
+        const side = extraAtEnd(plates[i]!.text, bestText(lattices[k]!), WIDE_CRNN_SUBSTITUTIONS);
+        if (side) ends.push({ i, side, pad: LONE_CHAR_PAD, opinion: lattices[k] });
       });
     }
     if (ends.length === 0) return;
     const wide = ends.map(({ i, pad }) => candidateCrop(image, cands[i]!, REC_HEIGHT, REC_MAX_WIDTH, pad));
     const rereads = await this.recognizer.recognizeCrops(wide);
-    ends.forEach(({ i, side }, k) => {
-      const p = this.plateText(rereads[k]!, wide[k]!, cands[i]!.rect.height, second[i]);
+    ends.forEach(({ i, side, opinion }, k) => {
+      const p = this.plateText(rereads[k]!, wide[k]!, cands[i]!.rect.height, opinion);
       if (confirmsExtraAtEnd(plates[i]!, p, side, MIN_EXTRA_CHAR_PROB)) plates[i] = p;
     });
   }
@@ -418,6 +420,15 @@ const MIN_EXTRA_CHAR_PROB = 0.5;
  */
 const SHORT_TEXT = 5;
 const LONE_CHAR_PAD = 2.5;
+/**
+ * The wide CRNN reading may differ from PP-OCR's in this many characters besides the extra one
+ * (its wide crop squeezes the characters: "CVS-20 E" read CNS20E); PP-OCR's wide reading must
+ * still be its own text plus the character. That reading is combined with the wide CRNN lattice,
+ * which saw the same extra character, not the plate box's, which could not. Together, on
+ * us-plates-dev: exact 351 → 352 (B33333, 4434R, CVS20E gained; 12345 read C12345 from the
+ * osprey's nest, and Wyoming's 22 248 BH read 2248 for 248), hit recall 363 → 365; us-dev unchanged.
+ */
+const WIDE_CRNN_SUBSTITUTIONS = 1;
 
 /** The second look's crop: this × the line height more above and below. */
 const SECOND_LOOK_PAD = 0.1;

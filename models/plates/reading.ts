@@ -190,11 +190,19 @@ export function rankedText(
   };
 }
 
-/** Where `longer` is `text` with one more character at an end: 'start' or 'end' (the end first when both). */
-export function extraAtEnd(text: string, longer: string): 'start' | 'end' | undefined {
+/**
+ * Where `longer` is `text` with one more character at an end: 'start' or 'end' (the end first
+ * when both). With `maxSubstitutions`, the rest of `longer` may differ from `text` in that many
+ * characters; a side that needs fewer is preferred ("33333" in "B33333" is at the start, though
+ * "B3333" differs from it in one character only).
+ */
+export function extraAtEnd(text: string, longer: string, maxSubstitutions = 0): 'start' | 'end' | undefined {
   if (text.length === 0 || longer.length !== text.length + 1) return undefined;
-  if (longer.startsWith(text)) return 'end';
-  if (longer.endsWith(text)) return 'start';
+  const differences = (a: string, b: string): number => [...a].filter((c, i) => c !== b[i]).length;
+  for (let k = 0; k <= maxSubstitutions; k++) {
+    if (differences(text, longer.slice(0, -1)) <= k) return 'end';
+    if (differences(text, longer.slice(1)) <= k) return 'start';
+  }
   return undefined;
 }
 

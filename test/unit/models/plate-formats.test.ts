@@ -85,6 +85,12 @@ describe('look-alike disambiguation by format', () => {
     expect(extraAtEnd('12132', '1Z132W')).toBeUndefined();
     expect(extraAtEnd('12132', '12132')).toBeUndefined();
     expect(extraAtEnd('', 'A')).toBeUndefined();
+    // With a substitution allowed in the rest (a squeezed wide crop: "CVS-20 E" read CNS20E).
+    expect(extraAtEnd('CVS20', 'CNS20E')).toBeUndefined();
+    expect(extraAtEnd('CVS20', 'CNS20E', 1)).toBe('end');
+    expect(extraAtEnd('CVS20', 'CNS2ZE', 1)).toBeUndefined();
+    expect(extraAtEnd('33333', 'B33333', 1)).toBe('start'); // the exact side wins over the end
+    expect(extraAtEnd('434R', '4A34R', 1)).toBe('start'); // A34R is 434R with one substitution
   });
 
   it('takes the wide reading only when its extra character is at that end and read surely', () => {
