@@ -358,7 +358,7 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
   private async finish(found: readonly Found[]): Promise<PlateRead[]> {
     // The evidence crops are encoded on libuv's pool (sharp) while this thread reads the states.
     const crops = found.map((f) => this.cropJpeg(f.image, f.quad));
-    crops.forEach((c) => c.catch(() => undefined)); // awaited below; a state read's error must not leave them unhandled
+    for (const c of crops) void c.catch(() => undefined); // awaited below; a state read's error must not leave them unhandled
     const reads: PlateRead[] = [];
     for (const [i, f] of found.entries()) {
       const state = this.options.readState === false ? undefined : await readState(this.recognizer, f.image, f.cand);
