@@ -78,6 +78,22 @@ def main(src: str, dst: str, dict_in: str | None = None, dict_out: str | None = 
             return users[0]
         return None
 
+    def affine_after(cons, name):
+        """The scalar Mul(s) → Add(b) that alone reads `name`, as (mul, s, add, b), or None."""
+        mul = only(cons, name, 'Mul')
+        if not mul:
+            return None
+        x, s = const_operand(mul)
+        if x != name:
+            return None
+        add = only(cons, mul.output[0], 'Add')
+        if not add:
+            return None
+        y, b = const_operand(add)
+        if y != mul.output[0]:
+            return None
+        return mul, s, add, b
+
     def conv_weights(conv):
         w = inits[conv.input[1]].astype(np.float32)
         b = inits[conv.input[2]].astype(np.float32) if len(conv.input) > 2 and conv.input[2] else np.zeros(w.shape[0], np.float32)
@@ -114,18 +130,10 @@ def main(src: str, dst: str, dict_in: str | None = None, dict_out: str | None = 
     for conv in nodes:
         if conv.op_type != 'Conv' or conv.input[1] not in inits:
             continue
-        mul = only(cons, conv.output[0], 'Mul')
-        if not mul:
+        affine = affine_after(cons, conv.output[0])
+        if not affine:
             continue
-        x, s = const_operand(mul)
-        if x != conv.output[0]:
-            continue
-        add = only(cons, mul.output[0], 'Add')
-        if not add:
-            continue
-        y, b = const_operand(add)
-        if y != mul.output[0]:
-            continue
+        mul, s, add, b = affine
         w, bias = conv_weights(conv)
         set_conv(conv, w * s, bias * s + b)
         conv.output[0] = add.output[0]
@@ -189,18 +197,10 @@ def main(src: str, dst: str, dict_in: str | None = None, dict_out: str | None = 
     for hsw in nodes:
         if hsw.op_type != 'Mul' or not hsw.input[1].endswith('.hsig'):
             continue
-        mul = only(cons, hsw.output[0], 'Mul')
-        if not mul:
+        affine = affine_after(cons, hsw.output[0])
+        if not affine or affine[1] == 0.0:
             continue
-        x, s = const_operand(mul)
-        if x != hsw.output[0] or s == 0.0:
-            continue
-        add = only(cons, mul.output[0], 'Add')
-        if not add:
-            continue
-        y, b = const_operand(add)
-        if y != mul.output[0]:
-            continue
+        mul, s, add, b = affine
         conv = only(cons, add.output[0], 'Conv')
         if not conv or conv.input[1] not in inits:
             continue
