@@ -10,6 +10,11 @@ import type { RgbImage } from '../../../models/types.ts';
 const rect = (cx: number, cy: number, width: number, height: number): RotatedRect => ({ cx, cy, ux: 1, uy: 0, width, height });
 const line = (r: RotatedRect) => ({ rect: r, score: 0.9 });
 
+/** Paints columns x0…x0+width−1 of rows y0…y1−1 of an RGB image `w` pixels wide in grey level `v`. */
+function paint(data: Uint8Array, w: number, x0: number, width: number, y0: number, y1: number, v: number): void {
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x0 + width; x++) data.fill(v, (y * w + x) * 3, (y * w + x) * 3 + 3);
+}
+
 describe('split registrations', () => {
   it('joins groups of one height on one line across an emblem ("832 [seal] AXV")', () => {
     const groups = joinSplitGroups([line(rect(60, 80, 90, 40)), line(rect(230, 80, 90, 40))]);
@@ -58,9 +63,7 @@ describe('stacked letters beside the registration', () => {
     const w = 40;
     const h = 20;
     const data = new Uint8Array(w * h * 3).fill(255);
-    const bar = (x0: number, y0: number, y1: number): void => {
-      for (let y = y0; y < y1; y++) for (let x = x0; x < x0 + 3; x++) data.fill(0, (y * w + x) * 3, (y * w + x) * 3 + 3);
-    };
+    const bar = (x0: number, y0: number, y1: number): void => paint(data, w, x0, 3, y0, y1, 0);
     bar(3, 2, 18);
     bar(13, 2, 18);
     bar(23, 2, 18);
@@ -109,9 +112,7 @@ describe('character heights of bold characters filling a tight crop', () => {
     // middle rows = the characters) measures 40, 40, 20; the paper is one wide component.
     const ww = 90;
     const d = new Uint8Array(ww * h * 3).fill(20);
-    const glyph = (x0: number, y0: number, y1: number): void => {
-      for (let y = y0; y < y1; y++) for (let x = x0; x < x0 + 8; x++) d.fill(240, (y * ww + x) * 3, (y * ww + x) * 3 + 3);
-    };
+    const glyph = (x0: number, y0: number, y1: number): void => paint(d, ww, x0, 8, y0, y1, 240);
     glyph(10, 4, 44);
     glyph(40, 4, 44);
     glyph(70, 14, 34);
