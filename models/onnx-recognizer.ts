@@ -21,6 +21,7 @@ import { REC_HEIGHT, REC_MAX_WIDTH, TextRecognizer, type TextReading } from './p
 import { createSession } from './ppocr/session.ts';
 import { beamSearch, type StepMatrix } from './ppocr/ctc.ts';
 import { PlateCrnn } from './crnn/plate-crnn.ts';
+import { PlateDetector } from './platedet/plate-detector.ts';
 import { onJemalloc } from './allocator.ts';
 import { detectorThreads, type ThreadOptions } from './threads.ts';
 import type { Box, PlateImage, PlateRead, PlateRecognizer, RecognitionResult, RgbImage } from './types.ts';
@@ -82,6 +83,14 @@ export interface OnnxRecognizerOptions extends ThreadOptions {
   readonly crnnPackDir?: string | false;
   readonly crnnWeight?: number;
   /**
+   * Our own plate detector: the folder of a plate-det pack (models/platedet). Where the cheap
+   * pass read no plate it is sure of, the detector looks for whole plates in the same frame at
+   * the same size, and each plate it finds (at most PLATE_WINDOWS, not where a read already is)
+   * is detected again and read in a window, as a small line is; the finer full pass then runs
+   * only when that too left no sure read. Default: `models/packs/plate-det`; `false` turns it off.
+   */
+  readonly plateDetPackDir?: string | false;
+  /**
    * Readings whose mean character probability is below this are read again from a taller,
    * contrast-stretched crop and the more confident reading kept. Default 0 (off): on the
    * benchmark sets it changed nothing on crops and lost scenes at 0.75–0.9 (the more confident
@@ -104,6 +113,8 @@ export interface OnnxRecognizerOptions extends ThreadOptions {
 /** Our own plate recogniser's pack, shipped in the repository (models/training makes it). */
 export const DEFAULT_CRNN_PACK_DIR = fileURLToPath(new URL('./packs/plate-crnn', import.meta.url));
 export const DEFAULT_CRNN_WEIGHT = 0.5;
+/** Our own plate detector's pack, shipped in the repository (models/training/train_det.py makes it). */
+export const DEFAULT_PLATE_DET_PACK_DIR = fileURLToPath(new URL('./packs/plate-det', import.meta.url));
 const PIPELINE = 'plate-ctc-2';
 
 const ALL_FORMATS = allFormats();
@@ -134,6 +145,7 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     private readonly options: OnnxRecognizerOptions = {},
     private readonly detMaxSide = 960,
     private readonly crnn?: PlateCrnn,
+    private readonly plateDet?: PlateDetector,
   ) {
     this.rules = { ...DEFAULT_PLATE_RULES, ...options.rules };
     this.firstSide = options.detFirstSide ?? DEFAULT_FIRST_SIDE;
@@ -189,8 +201,16 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     });
     const crnnDir = options.crnnPackDir ?? DEFAULT_CRNN_PACK_DIR;
     const crnn = crnnDir !== false ? await PlateCrnn.open(crnnDir, threads, recArena) : undefined;
-    const id = `${models.id}${crnn ? `+${crnn.id}` : ''}/${PIPELINE}`;
-    return new OnnxPlateRecognizer(id, detector, recognizer, [det, rec], options, detMaxSide, crnn);
+    const plateDetDir = options.plateDetPackDir ?? DEFAULT_PLATE_DET_PACK_DIR;
+    let plateDet: PlateDetector | undefined;
+    try {
+      plateDet = plateDetDir !== false ? await PlateDetector.open(plateDetDir, detectorThreads(options), memArena) : undefined;
+    } catch (err) {
+      await Promise.all([det.release(), rec.release(), crnn?.close()]);
+      throw err;
+    }
+    const id = `${models.id}${crnn ? `+${crnn.id}` : ''}${plateDet ? `+${plateDet.id}` : ''}/${PIPELINE}`;
+    return new OnnxPlateRecognizer(id, detector, recognizer, [det, rec], options, detMaxSide, crnn, plateDet);
   }
 
   async recognize(input: PlateImage, signal?: AbortSignal): Promise<RecognitionResult> {
@@ -231,6 +251,15 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
         const full = await this.readCandidates(image, await this.detectAt(image, this.detMaxSide, times), times);
         if (bestPlateConfidence(full) > bestPlateConfidence(found)) found = full;
       }
+      // Still nothing it is sure of: look for whole plates where the text detector saw no text
+      // (a plate 40 px wide at 640, a night plate), and read each in a window.
+      if (this.plateDet && bestPlateConfidence(found) < this.retryBelow) {
+        for (const box of await this.platesToRead(image, side1, found.map((f) => f.box), times)) {
+          checkAbort();
+          const f = await this.readAround(image, box, times);
+          if (f) found.push(f);
+        }
+      }
       found.sort((a, b) => b.confidence - a.confidence);
     }
     checkAbort();
@@ -246,7 +275,27 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
    * REFINE_MARGIN): the most confident plate whose centre lies in that plate box, in frame terms.
    */
   private async readInWindow(image: RgbImage, c: PlateCandidate, times: StageTimes): Promise<Found | undefined> {
-    const b = quadBounds(rectCorners(plateRectFromLine(c.rect)));
+    return this.readAround(image, quadBounds(rectCorners(plateRectFromLine(c.rect))), times);
+  }
+
+  /** The plate detector's plates in `image` (at `side`) that no box of `seen` has its centre in, best first. */
+  private async platesToRead(image: RgbImage, side: number, seen: readonly Box[], times: StageTimes): Promise<Box[]> {
+    const t0 = performance.now();
+    const plates = await this.plateDet!.detect(image, side);
+    times.detectMs += performance.now() - t0;
+    const inside = (p: Box, r: Box): boolean => {
+      const cx = r.x + r.width / 2;
+      const cy = r.y + r.height / 2;
+      return cx >= p.x && cx <= p.x + p.width && cy >= p.y && cy <= p.y + p.height;
+    };
+    return plates
+      .map((p) => plateShaped(p.box))
+      .filter((p) => p.width >= p.height && p.width <= image.width * PLATE_MAX_WIDTH && !seen.some((b) => inside(p, b)))
+      .slice(0, PLATE_WINDOWS);
+  }
+
+  /** Detects and reads again in a window around plate bounds `b` (grown by REFINE_MARGIN). */
+  private async readAround(image: RgbImage, b: Box, times: StageTimes): Promise<Found | undefined> {
     const x = Math.max(0, Math.floor(b.x - b.width * REFINE_MARGIN));
     const y = Math.max(0, Math.floor(b.y - b.height * REFINE_MARGIN));
     const window = cropRgb(image, x, y, b.width * (1 + 2 * REFINE_MARGIN), b.height * (1 + 2 * REFINE_MARGIN));
@@ -429,6 +478,21 @@ const LONE_CHAR_PAD = 2.5;
  * osprey's nest, and Wyoming's 22 248 BH read 2248 for 248), hit recall 363 → 365; us-dev unchanged.
  */
 const WIDE_CRNN_SUBSTITUTIONS = 1;
+
+/** Plates from our plate detector read in a window per image, at most (highest box score first). */
+const PLATE_WINDOWS = 2;
+/** A found plate wider than this share of the frame is not read (a wall, a sign, the sky). */
+const PLATE_MAX_WIDTH = 0.4;
+
+/**
+ * The plate detector's box with its height cut to half its width, about the centre: its map
+ * spreads above and below a small plate (a bracket, a frame), and a window shaped like the
+ * windows around detected lines reads as they do.
+ */
+function plateShaped(b: Box): Box {
+  const height = Math.min(b.height, b.width / 2);
+  return { x: b.x, y: b.y + (b.height - height) / 2, width: b.width, height };
+}
 
 /** The second look's crop: this × the line height more above and below. */
 const SECOND_LOOK_PAD = 0.1;
