@@ -92,8 +92,10 @@ afterAll(async () => {
 });
 
 
-/** The shipped plate-CRNN pack's id, as recognisers put it into their version. */
-const CRNN = `plate-crnn@${(JSON.parse(readFileSync(new URL('../../../models/packs/plate-crnn/manifest.json', import.meta.url), 'utf8')) as { version: string }).version}`;
+/** A shipped pack's version. */
+const packVersion = (dir: string): string => (JSON.parse(readFileSync(new URL(`../../../models/packs/${dir}/manifest.json`, import.meta.url), 'utf8')) as { version: string }).version;
+/** Our plate CRNN's and plate detector's pack ids, as recognisers put them into their version. */
+const OWN_PACKS = `plate-crnn@${packVersion('plate-crnn')}+plate-det@${packVersion('plate-det')}`;
 
 describe('model pack manifest', () => {
   it('the built-in packs are valid and pin every file they use; the default is the fused one', async () => {
@@ -205,8 +207,8 @@ describe('switching packs on a running recogniser', () => {
     const recognizer = new SwitchablePlateRecognizer(await createRecognizer({ kind: 'onnx', inWorker: false, pack: 'good-ppocr', packDirs: [packs] }));
     try {
       const plate = await plateImage();
-      // Our plate CRNN is combined by default, so its pack is part of the version too.
-      const good = `good-ppocr@ocr-models-1.4.2+${CRNN}/plate-ctc-2`;
+      // Our plate CRNN and plate detector are used by default, so their packs are part of the version too.
+      const good = `good-ppocr@ocr-models-1.4.2+${OWN_PACKS}/plate-ctc-2`;
       expect(recognizer.modelVersion).toBe(good);
 
       const failed = await recognizer.switchTo(() => createRecognizer({ kind: 'onnx', inWorker: true, pack: 'bad-hash', packDirs: [packs] }));
@@ -215,7 +217,7 @@ describe('switching packs on a running recogniser', () => {
       expect((await recognizer.recognize(plate)).reads.map((r) => r.text)).toEqual([CONTRACT_PLATE]);
 
       const ok = await recognizer.switchTo(() => createRecognizer({ kind: 'onnx', inWorker: false }));
-      expect(ok).toEqual({ switched: true, modelVersion: `ppocr-v4-fused@ocr-models-1.4.2-fused-2+${CRNN}/plate-ctc-2`, previous: good });
+      expect(ok).toEqual({ switched: true, modelVersion: `ppocr-v4-fused@ocr-models-1.4.2-fused-2+${OWN_PACKS}/plate-ctc-2`, previous: good });
       expect((await recognizer.recognize(plate)).reads.map((r) => r.text)).toEqual([CONTRACT_PLATE]);
     } finally {
       await recognizer.close();
