@@ -29,6 +29,7 @@ options:
   --pack-dir <dir>     also look for packs here (repeatable)
   --crnn <dir>         the plate CRNN pack combined with the pack's recogniser (default models/packs/plate-crnn)
   --crnn-weight <w>    weight of the CRNN's log-probabilities (default 0.5, as the gateway)
+  --plate-det <dir>    the plate detector's pack (default models/packs/plate-det); "off" reads without it
   --limit <n>          only the first n images, in file-name order
   --threads <n>        ONNX Runtime threads of the recognisers' sessions (default 1, as the gateway)
   --detector-threads <n>  …of the text detector's session (default as the gateway: 2 on 2 cores or more)
@@ -43,6 +44,8 @@ export interface RecognizerRequest {
   readonly detectorThreads?: number;
   readonly crnnPackDir?: string;
   readonly crnnWeight?: number;
+  /** A plate-det pack folder, or false for none. */
+  readonly plateDetPackDir?: string | false;
 }
 
 export interface EvalDeps {
@@ -90,6 +93,7 @@ function parse(argv: readonly string[]) {
         'pack-dir': { type: 'string', multiple: true },
         crnn: { type: 'string' },
         'crnn-weight': { type: 'string' },
+        'plate-det': { type: 'string' },
         limit: { type: 'string' },
         threads: { type: 'string' },
         'detector-threads': { type: 'string' },
@@ -113,6 +117,7 @@ function parse(argv: readonly string[]) {
     packDirs: values['pack-dir'] ?? [],
     crnn: values.crnn,
     crnnWeight: crnnWeight(values['crnn-weight']),
+    plateDet: values['plate-det'],
     limit: values.limit !== undefined ? positiveInt('limit', values.limit, 0) : undefined,
     threads: positiveInt('threads', values.threads, 1),
     detectorThreads: values['detector-threads'] !== undefined ? positiveInt('detector-threads', values['detector-threads'], 1) : undefined,
@@ -139,6 +144,7 @@ async function defaultRecognizer(request: RecognizerRequest): Promise<PlateRecog
     ...(request.pack !== undefined && { pack: request.pack }),
     ...(request.crnnPackDir !== undefined && { crnnPackDir: request.crnnPackDir }),
     ...(request.crnnWeight !== undefined && { crnnWeight: request.crnnWeight }),
+    ...(request.plateDetPackDir !== undefined && { plateDetPackDir: request.plateDetPackDir }),
   });
 }
 
@@ -174,6 +180,7 @@ export async function evalCommand(argv: readonly string[], io: CliIo, deps: Eval
       ...(args.pack !== undefined && { pack: args.pack }),
       ...(args.crnn !== undefined && { crnnPackDir: path.resolve(io.cwd, args.crnn) }),
       ...(args.crnnWeight !== undefined && { crnnWeight: args.crnnWeight }),
+      ...(args.plateDet !== undefined && { plateDetPackDir: args.plateDet === 'off' ? false : path.resolve(io.cwd, args.plateDet) }),
     });
   } catch (err) {
     io.stderr.write(`alpr eval: cannot load the recogniser: ${(err as Error).message}\n`);

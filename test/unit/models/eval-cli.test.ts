@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../models/eval/cli.ts';
 import type { CliIo } from '../../../models/eval/cli-io.ts';
-import { evalCommand, type EvalResult } from '../../../models/eval/eval-command.ts';
+import { evalCommand, type EvalResult, type RecognizerRequest } from '../../../models/eval/eval-command.ts';
 import { ScriptedPlateRecognizer, scriptedRead } from '../../../models/scripted-recognizer.ts';
 import type { PlateRead } from '../../../models/types.ts';
 import { tempDir, writeCropsDataset, writeScenesDataset, writeTruncatedJpeg, type GeneratedCrop, type GeneratedScene } from './eval-fixtures.ts';
@@ -111,6 +111,20 @@ describe('alpr eval on plate crops (groundtruth.csv)', () => {
     expect(io.out()).toMatch(/^crops \(crops, 2 images\) — pack ppocr-v4-fused \(scripted-eval\)/);
     expect(io.out()).toMatch(/exact read rate {3}100\.0%/);
     expect(io.out()).toMatch(/state rate {8}0\.0%/); // the reads carry no state: reported as it is
+  });
+});
+
+describe('alpr eval recogniser options', () => {
+  it('passes --plate-det to the recogniser: a folder resolved, "off" as none', async () => {
+    const asked: RecognizerRequest[] = [];
+    const capture = async (request: RecognizerRequest): Promise<ScriptedPlateRecognizer> => {
+      asked.push(request);
+      return new ScriptedPlateRecognizer({ modelVersion: 'scripted-eval', script: () => [] });
+    };
+    expect(await evalCommand([cropsDir, '--limit', '1', '--hotlist-size', '0', '--plate-det', 'off'], captureIo(), { createRecognizer: capture })).toBe(0);
+    expect(await evalCommand([cropsDir, '--limit', '1', '--hotlist-size', '0', '--plate-det', 'packs/x'], captureIo(), { createRecognizer: capture })).toBe(0);
+    expect(await evalCommand([cropsDir, '--limit', '1', '--hotlist-size', '0'], captureIo(), { createRecognizer: capture })).toBe(0);
+    expect(asked.map((r) => r.plateDetPackDir)).toEqual([false, path.resolve(ROOT, 'packs/x'), undefined]);
   });
 });
 
