@@ -4,14 +4,11 @@
  * recipe exports (input size, normalisation, alphabet, output layout), which is checked here and
  * refused with a named error when it describes something this code does not feed or decode.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
-import { ModelPackError } from '../errors.ts';
 import type { Quad } from '../geometry.ts';
 import { warpQuad } from '../image.ts';
+import { openOwnPack } from '../packs/own-pack.ts';
 import { foldSymbol, PLATE_SYMBOLS, type StepMatrix } from '../ppocr/ctc.ts';
 import { createSession } from '../ppocr/session.ts';
 import type { RgbImage } from '../types.ts';
@@ -53,27 +50,11 @@ export class PlateCrnn {
 
   /** Opens the pack in `dir`: manifest checked, file hashes verified, session created. */
   static async open(dir: string, threads = 1, memArena = true): Promise<PlateCrnn> {
-    const name = path.basename(dir);
-    let manifest: CrnnManifest;
-    try {
-      manifest = manifestSchema.parse(JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')));
-    } catch (err) {
-      throw new ModelPackError({ pack: name, file: 'manifest.json', problem: (err as Error).message });
-    }
     // Decoding below assumes the plate alphabet in our class order.
-    if (manifest.alphabet !== PLATE_SYMBOLS || manifest.output.classes !== PLATE_SYMBOLS.length + 1) {
-      throw new ModelPackError({ pack: name, problem: `alphabet ${manifest.alphabet} is not the plate alphabet ${PLATE_SYMBOLS}` });
-    }
-    for (const f of manifest.files) {
-      const bytes = await readFile(path.join(dir, f.path)).catch((err: Error) => {
-        throw new ModelPackError({ pack: name, file: f.path, problem: err.message });
-      });
-      const sha = createHash('sha256').update(bytes).digest('hex');
-      if (sha !== f.sha256) throw new ModelPackError({ pack: name, file: f.path, problem: `sha256 ${sha} ≠ manifest ${f.sha256}` });
-    }
-    const model = manifest.files.find((f) => f.path.endsWith('.onnx'));
-    if (!model) throw new ModelPackError({ pack: name, problem: 'lists no .onnx file' });
-    const session = await createSession(path.join(dir, model.path), { threads, memArena });
+    const { manifest, modelFile } = await openOwnPack(dir, manifestSchema, (m) =>
+      m.alphabet !== PLATE_SYMBOLS || m.output.classes !== PLATE_SYMBOLS.length + 1 ? `alphabet ${m.alphabet} is not the plate alphabet ${PLATE_SYMBOLS}` : undefined,
+    );
+    const session = await createSession(modelFile, { threads, memArena });
     return new PlateCrnn(`${manifest.name}@${manifest.version}`, session, manifest);
   }
 

@@ -6,14 +6,13 @@
  * plate). The map is post-processed like DBNet's (binarise, components, minimum-area rectangles,
  * box score) without the unclip: the network marks the whole plate, not a shrunk core.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { ModelPackError } from '../errors.ts';
 import { quadBounds, rectCorners } from '../geometry.ts';
 import { resizeRgb } from '../image.ts';
-import { sha256File } from '../packs/loader.ts';
+import { openOwnPack } from '../packs/own-pack.ts';
 import { boxesFromProbMap } from '../ppocr/db-postprocess.ts';
 import { detectorInputSize } from '../ppocr/detector.ts';
 import { createSession } from '../ppocr/session.ts';
@@ -68,30 +67,15 @@ export class PlateDetector {
 
   /** Opens the pack in `dir`: manifest checked, file hashes verified, session created. */
   static async open(dir: string, threads = 1, memArena = true): Promise<PlateDetector> {
-    const name = path.basename(dir);
-    let manifest: PlateDetManifest;
-    try {
-      manifest = manifestSchema.parse(JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')));
-    } catch (err) {
-      throw new ModelPackError({ pack: name, file: 'manifest.json', problem: (err as Error).message });
-    }
-    if (manifest.input.multipleOf !== 32) {
-      throw new ModelPackError({ pack: name, file: 'manifest.json', problem: `input.multipleOf ${manifest.input.multipleOf}: only 32 is supported` });
-    }
-    for (const f of manifest.files) {
-      const sha = await sha256File(path.join(dir, f.path)).catch((err: Error) => {
-        throw new ModelPackError({ pack: name, file: f.path, problem: err.message });
-      });
-      if (sha !== f.sha256) throw new ModelPackError({ pack: name, file: f.path, problem: `sha256 ${sha} ≠ manifest ${f.sha256}` });
-    }
-    const model = manifest.files.find((f) => f.path.endsWith('.onnx'));
-    if (!model) throw new ModelPackError({ pack: name, problem: 'lists no .onnx file' });
-    const session = await createSession(path.join(dir, model.path), { threads, memArena });
+    const { name, manifest, modelFile } = await openOwnPack(dir, manifestSchema, (m) =>
+      m.input.multipleOf !== 32 ? `input.multipleOf ${m.input.multipleOf}: only 32 is supported` : undefined,
+    );
+    const session = await createSession(modelFile, { threads, memArena });
     if (!session.inputNames.includes(manifest.input.name) || !session.outputNames.includes(manifest.output.name)) {
       await session.release();
       throw new ModelPackError({
         pack: name,
-        file: model.path,
+        file: path.basename(modelFile),
         problem: `model has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; the manifest names ${manifest.input.name} → ${manifest.output.name}`,
       });
     }

@@ -17,7 +17,6 @@ is read here.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -33,6 +32,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scene  # noqa: E402
+from export import sha256  # noqa: E402
 from train import _ignore_sigterm, lr_at  # noqa: E402
 
 STRIDE = 4
@@ -129,14 +129,6 @@ def loss_fn(logits, y):
     p = torch.sigmoid(logits)
     dice = 1 - (2 * (p * y).sum() + 1) / (p.sum() + y.sum() + 1)
     return bce + dice
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
 
 
 def export(ckpt, pack, version):
