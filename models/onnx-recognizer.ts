@@ -283,14 +283,9 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     const t0 = performance.now();
     const plates = await this.plateDet!.detect(image, side);
     times.detectMs += performance.now() - t0;
-    const inside = (p: Box, r: Box): boolean => {
-      const cx = r.x + r.width / 2;
-      const cy = r.y + r.height / 2;
-      return cx >= p.x && cx <= p.x + p.width && cy >= p.y && cy <= p.y + p.height;
-    };
     return plates
       .map((p) => plateShaped(p.box))
-      .filter((p) => p.width >= p.height && p.width <= image.width * PLATE_MAX_WIDTH && !seen.some((b) => inside(p, b)))
+      .filter((p) => p.width >= p.height && p.width <= image.width * PLATE_MAX_WIDTH && !seen.some((b) => centreIn(p, b)))
       .slice(0, PLATE_WINDOWS);
   }
 
@@ -299,11 +294,7 @@ export class OnnxPlateRecognizer implements PlateRecognizer {
     const x = Math.max(0, Math.floor(b.x - b.width * REFINE_MARGIN));
     const y = Math.max(0, Math.floor(b.y - b.height * REFINE_MARGIN));
     const window = cropRgb(image, x, y, b.width * (1 + 2 * REFINE_MARGIN), b.height * (1 + 2 * REFINE_MARGIN));
-    const centreInside = (box: Box): boolean => {
-      const cx = x + box.x + box.width / 2;
-      const cy = y + box.y + box.height / 2;
-      return cx >= b.x && cx <= b.x + b.width && cy >= b.y && cy <= b.y + b.height;
-    };
+    const centreInside = (box: Box): boolean => centreIn(b, { ...box, x: x + box.x, y: y + box.y });
     // Only the window's lines whose plate lies in the candidate's plate box are read: the rest
     // (a bumper sticker, the car's badge) are another window's business or nobody's.
     const lines = (await this.detectAt(window, REFINE_SIDE, times, REFINE_SIDE)).filter((w) =>
@@ -546,6 +537,13 @@ function geometricMean(values: readonly number[]): number {
   let s = 0;
   for (const v of values) s += Math.log(Math.max(v, 1e-12));
   return Math.exp(s / values.length);
+}
+
+/** Does the centre of `inner` lie in `outer` (edges included)? */
+function centreIn(outer: Box, inner: Box): boolean {
+  const cx = inner.x + inner.width / 2;
+  const cy = inner.y + inner.height / 2;
+  return cx >= outer.x && cx <= outer.x + outer.width && cy >= outer.y && cy <= outer.y + outer.height;
 }
 
 function clipBox(b: Box, width: number, height: number): Box {
