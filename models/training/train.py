@@ -115,6 +115,25 @@ def lr_at(frac, peak, warm=0.04):
     return peak * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * f)))
 
 
+def start_run(a, dev):
+    """Threads, seed and cuDNN autotuning for a run with arguments `a` on `dev`; makes `a.out` and
+    returns a log function that prints each line with the time and appends it to a.out/train.log."""
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    os.makedirs(a.out, exist_ok=True)
+    logf = open(os.path.join(a.out, "train.log"), "a")
+
+    def log(*msg):
+        s = time.strftime("%H:%M:%S ") + " ".join(str(m) for m in msg)
+        print(s, flush=True)
+        logf.write(s + "\n")
+        logf.flush()
+
+    return log
+
+
 def _ignore_sigterm(_worker_id):
     """Rendering workers outlive a SIGTERM sent to the whole group (`timeout`): the main process
     checkpoints first, then shuts them down."""
@@ -153,18 +172,7 @@ def main():
         raise SystemExit("--init takes one checkpoint: train one --arch with it")
     dev = torch.device("cuda" if a.device == "auto" and torch.cuda.is_available() else
                        ("cpu" if a.device == "auto" else a.device))
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
-    if dev.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-    os.makedirs(a.out, exist_ok=True)
-    logf = open(os.path.join(a.out, "train.log"), "a")
-
-    def log(*msg):
-        s = time.strftime("%H:%M:%S ") + " ".join(str(m) for m in msg)
-        print(s, flush=True)
-        logf.write(s + "\n")
-        logf.flush()
+    log = start_run(a, dev)
 
     class Run:  # one architecture's model, optimiser, checkpoints and bookkeeping
         def __init__(self, arch):

@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader, IterableDataset
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scene  # noqa: E402
 from export import sha256  # noqa: E402
-from train import _ignore_sigterm, lr_at  # noqa: E402
+from train import _ignore_sigterm, lr_at, start_run  # noqa: E402
 
 STRIDE = 4
 SIZE = (512, 320)  # training scenes (w, h)
@@ -188,18 +188,7 @@ def main():
         export(a.export, a.pack, a.version)
         return
     dev = torch.device(a.device)
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
-    if dev.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-    os.makedirs(a.out, exist_ok=True)
-    logf = open(os.path.join(a.out, "train.log"), "a")
-
-    def log(*msg):
-        s = time.strftime("%H:%M:%S ") + " ".join(str(m) for m in msg)
-        print(s, flush=True)
-        logf.write(s + "\n")
-        logf.flush()
+    log = start_run(a, dev)
 
     model = PlateDet().to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
